@@ -5,4 +5,5 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod json;
 pub mod phone;
