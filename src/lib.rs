@@ -7,3 +7,5 @@
 pub mod config;
 pub mod json;
 pub mod phone;
+pub mod source;
+pub mod url;

@@ -1,0 +1,401 @@
+//! Minimal URL helpers for the snippet, without the `url` crate (its IDNA tables alone would
+//! cost more than the whole snippet budget).
+//!
+//! The inputs are what the browser hands us (`location.href`, `document.referrer`), which are
+//! already normalized, so this does not validate: it splits, decodes and rebuilds, never fails
+//! and never panics on odd input.
+//!
+//! - [`split`]: scheme, host, port, path, query and fragment as slices of the input.
+//! - [`host`]: the lowercased host of a URL (`""` when it has none), e.g. of a referrer.
+//! - [`query_pairs`]: query parameters, percent-decoded (`+` as space).
+//! - [`percent_decode`]: `%XX` escapes to UTF-8; invalid escapes are kept as written.
+//! - [`remove_params`]: a URL without the parameters a predicate names (`rt_lid`, `strip_params`).
+//!
+//! # Example
+//! ```
+//! use ringtrail::url;
+//! let u = url::split("https://Example.com:8443/lp/a?utm_source=x&rt_lid=42#top");
+//! assert_eq!((u.host, u.port, u.path), ("Example.com", "8443", "/lp/a"));
+//! assert_eq!(url::host("https://Example.com:8443/"), "example.com");
+//! let pairs: Vec<_> = url::query_pairs("a=1+2&b=%E3%81%82").collect();
+//! assert_eq!(pairs[0], ("a".into(), "1 2".into()));
+//! assert_eq!(pairs[1].1, "あ");
+//! assert_eq!(
+//!     url::remove_params("https://e.com/?utm_source=x&rt_lid=42#top", |n| n == "rt_lid"),
+//!     "https://e.com/?utm_source=x#top"
+//! );
+//! ```
+
+use std::borrow::Cow;
+
+/// The parts of a URL, as slices of the input. Absent parts are empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UrlParts<'a> {
+    /// Scheme without `:` (`https`, `android-app`); empty for relative URLs.
+    pub scheme: &'a str,
+    /// Host as written (no userinfo, no port; IPv6 keeps its brackets); empty when none.
+    pub host: &'a str,
+    /// Port digits as written, without `:`.
+    pub port: &'a str,
+    /// Path as written (not decoded); may be empty (`https://e.com`).
+    pub path: &'a str,
+    /// Query without `?`.
+    pub query: &'a str,
+    /// Fragment without `#`.
+    pub fragment: &'a str,
+}
+
+/// Splits a URL into its parts. Accepts absolute URLs, scheme-relative (`//host/p`) and
+/// path-relative ones (`/p?q`); surrounding whitespace is ignored. Never fails.
+pub fn split(url: &str) -> UrlParts<'_> {
+    let url = url.trim();
+    let mut parts = UrlParts::default();
+    let (rest, fragment) = cut(url, b'#');
+    parts.fragment = fragment;
+    let (mut rest, query) = cut(rest, b'?');
+    parts.query = query;
+
+    if let Some(colon) = scheme_end(rest) {
+        parts.scheme = &rest[..colon];
+        rest = &rest[colon + 1..];
+    }
+    if let Some(after) = rest.strip_prefix("//") {
+        let end = after.find('/').unwrap_or(after.len());
+        let mut authority = &after[..end];
+        rest = &after[end..];
+        if let Some(at) = authority.rfind('@') {
+            authority = &authority[at + 1..];
+        }
+        // IPv6 literal: the port colon is the one after `]`.
+        let host_end = if authority.starts_with('[') {
+            authority.find(']').map_or(authority.len(), |i| i + 1)
+        } else {
+            0
+        };
+        match authority[host_end..].find(':') {
+            Some(i) => {
+                parts.host = &authority[..host_end + i];
+                parts.port = &authority[host_end + i + 1..];
+            }
+            None => parts.host = authority,
+        }
+    }
+    parts.path = rest;
+    parts
+}
+
+/// Splits at the first `sep`: (before, after); after is empty when `sep` is absent.
+fn cut(s: &str, sep: u8) -> (&str, &str) {
+    match s.bytes().position(|b| b == sep) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, ""),
+    }
+}
+
+/// Index of the `:` ending a scheme (`ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")`), if any.
+fn scheme_end(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    if !b.first()?.is_ascii_alphabetic() {
+        return None;
+    }
+    for (i, &c) in b.iter().enumerate().skip(1) {
+        match c {
+            b':' => return Some(i),
+            c if c.is_ascii_alphanumeric() || c == b'+' || c == b'-' || c == b'.' => {}
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The host of a URL, ASCII-lowercased, without port, userinfo or a trailing dot; `""` when
+/// the URL has none (empty referrer, relative URL, `about:blank`).
+pub fn host(url: &str) -> String {
+    let h = split(url).host;
+    h.strip_suffix('.').unwrap_or(h).to_ascii_lowercase()
+}
+
+/// Query parameters of `query` (with or without the leading `?`), in order, names and values
+/// percent-decoded with `+` as space. Empty segments (`a=1&&b=2`) are skipped; a segment
+/// without `=` is a name with an empty value.
+pub fn query_pairs(query: &str) -> QueryPairs<'_> {
+    QueryPairs {
+        rest: query.strip_prefix('?').unwrap_or(query),
+    }
+}
+
+/// Iterator returned by [`query_pairs`].
+#[derive(Debug, Clone)]
+pub struct QueryPairs<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for QueryPairs<'a> {
+    type Item = (Cow<'a, str>, Cow<'a, str>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.rest.is_empty() {
+            let (segment, rest) = cut(self.rest, b'&');
+            self.rest = rest;
+            if segment.is_empty() {
+                continue;
+            }
+            let (name, value) = cut(segment, b'=');
+            return Some((percent_decode(name, true), percent_decode(value, true)));
+        }
+        None
+    }
+}
+
+/// Decodes `%XX` escapes (and `+` as space when `plus_as_space`). An invalid escape (`%zz`,
+/// a `%` near the end) is kept as written. When the decoded bytes are not UTF-8 (a Shift_JIS
+/// or Latin-1 encoded parameter from an old site) the input is returned unchanged, so nothing
+/// is lost to replacement characters.
+pub fn percent_decode(s: &str, plus_as_space: bool) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    if !b.iter().any(|&c| c == b'%' || (plus_as_space && c == b'+')) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if c == b'+' && plus_as_space { b' ' } else { c });
+        i += 1;
+    }
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(_) => Cow::Borrowed(s),
+    }
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `url` without the query parameters whose decoded name `remove` accepts. Everything else is
+/// kept byte for byte, fragment included; the `?` goes when no parameter is left.
+///
+/// ```
+/// use ringtrail::url::remove_params;
+/// let strip = |n: &str| n == "rt_lid" || n.starts_with("utm_");
+/// assert_eq!(remove_params("/p?utm_source=a&x=1&rt_lid=9", strip), "/p?x=1");
+/// assert_eq!(remove_params("/p?rt_lid=9#f", strip), "/p#f");
+/// ```
+pub fn remove_params(url: &str, remove: impl Fn(&str) -> bool) -> String {
+    let (before_fragment, fragment) = match url.find('#') {
+        Some(i) => (&url[..i], &url[i..]),
+        None => (url, ""),
+    };
+    let (base, query) = cut(before_fragment, b'?');
+    let mut out = String::with_capacity(url.len());
+    out.push_str(base);
+    let mut first = true;
+    for segment in query.split('&') {
+        if segment.is_empty() || remove(&percent_decode(cut(segment, b'=').0, true)) {
+            continue;
+        }
+        out.push(if first { '?' } else { '&' });
+        out.push_str(segment);
+        first = false;
+    }
+    out.push_str(fragment);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_table() {
+        // url, scheme, host, port, path, query, fragment
+        let cases: &[(&str, [&str; 6])] = &[
+            (
+                "https://example.com/a/b?x=1#f",
+                ["https", "example.com", "", "/a/b", "x=1", "f"],
+            ),
+            (
+                "https://example.com",
+                ["https", "example.com", "", "", "", ""],
+            ),
+            (
+                "https://example.com?x",
+                ["https", "example.com", "", "", "x", ""],
+            ),
+            (
+                "http://localhost:8080/",
+                ["http", "localhost", "8080", "/", "", ""],
+            ),
+            (
+                "https://u:p@Host.COM:1/p",
+                ["https", "Host.COM", "1", "/p", "", ""],
+            ),
+            (
+                "http://[::1]:3000/x",
+                ["http", "[::1]", "3000", "/x", "", ""],
+            ),
+            ("http://[::1]/x", ["http", "[::1]", "", "/x", "", ""]),
+            (
+                "//cdn.example.com/x.js",
+                ["", "cdn.example.com", "", "/x.js", "", ""],
+            ),
+            (
+                "/lp/a?utm_source=x",
+                ["", "", "", "/lp/a", "utm_source=x", ""],
+            ),
+            ("?x=1", ["", "", "", "", "x=1", ""]),
+            ("", ["", "", "", "", "", ""]),
+            ("  https://e.com/ \n", ["https", "e.com", "", "/", "", ""]),
+            (
+                "android-app://com.google.android.gm/",
+                ["android-app", "com.google.android.gm", "", "/", "", ""],
+            ),
+            (
+                "android-app://com.google.android.gm",
+                ["android-app", "com.google.android.gm", "", "", "", ""],
+            ),
+            ("mailto:a@b.c", ["mailto", "", "", "a@b.c", "", ""]),
+            ("about:blank", ["about", "", "", "blank", "", ""]),
+            (
+                "https://e.com/p#frag?notquery",
+                ["https", "e.com", "", "/p", "", "frag?notquery"],
+            ),
+            (
+                "https://e.com/p?q=a:b/c#",
+                ["https", "e.com", "", "/p", "q=a:b/c", ""],
+            ),
+            ("https://e.com/a:b", ["https", "e.com", "", "/a:b", "", ""]),
+            ("1http://x/", ["", "", "", "1http://x/", "", ""]),
+            (
+                "https://ドメイン.jp/パス",
+                ["https", "ドメイン.jp", "", "/パス", "", ""],
+            ),
+        ];
+        for (url, want) in cases {
+            let p = split(url);
+            let got = [p.scheme, p.host, p.port, p.path, p.query, p.fragment];
+            assert_eq!(&got, want, "split({url:?})");
+        }
+    }
+
+    #[test]
+    fn host_table() {
+        let cases = [
+            ("https://www.Google.co.jp/", "www.google.co.jp"),
+            ("https://t.co/x", "t.co"),
+            ("https://example.com.:443/", "example.com"),
+            (
+                "android-app://com.google.android.gm/",
+                "com.google.android.gm",
+            ),
+            ("", ""),
+            ("/relative", ""),
+            ("about:blank", ""),
+            ("not a url", ""),
+        ];
+        for (url, want) in cases {
+            assert_eq!(host(url), want, "host({url:?})");
+        }
+    }
+
+    #[test]
+    fn decode_table() {
+        let cases = [
+            ("plain", true, "plain"),
+            ("a+b", true, "a b"),
+            ("a+b", false, "a+b"),
+            ("a%20b", false, "a b"),
+            ("%2B", true, "+"),
+            ("%e3%81%82%E3%81%84", true, "あい"),
+            ("100%", true, "100%"),
+            ("%zz%4", true, "%zz%4"),
+            ("%4", true, "%4"),
+            ("%", true, "%"),
+            ("a%2", true, "a%2"),
+            ("%41%", true, "A%"),
+            ("%FF", true, "%FF"),           // not UTF-8: kept as written
+            ("%83%4E+x", true, "%83%4E+x"), // Shift_JIS: kept whole
+            ("日本", true, "日本"),
+        ];
+        for (s, plus, want) in cases {
+            assert_eq!(
+                percent_decode(s, plus),
+                want,
+                "percent_decode({s:?}, {plus})"
+            );
+        }
+    }
+
+    #[test]
+    fn query_pairs_table() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            ("", &[]),
+            ("?", &[]),
+            ("a=1", &[("a", "1")]),
+            ("?a=1&b=2", &[("a", "1"), ("b", "2")]),
+            ("a=1&&b", &[("a", "1"), ("b", "")]),
+            ("a==1", &[("a", "=1")]),
+            ("=x", &[("", "x")]),
+            (
+                "utm_term=blue+shoes&utm_content=%E9%9D%B4",
+                &[("utm_term", "blue shoes"), ("utm_content", "靴")],
+            ),
+            ("n%61me=v%zz", &[("name", "v%zz")]),
+            ("a=1&a=2", &[("a", "1"), ("a", "2")]),
+        ];
+        for (q, want) in cases {
+            let got: Vec<(String, String)> = query_pairs(q)
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect();
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(got, want, "query_pairs({q:?})");
+        }
+    }
+
+    #[test]
+    fn remove_params_table() {
+        let strip = |n: &str| n == "rt_lid" || n == "gclid";
+        let cases = [
+            ("https://e.com/p?rt_lid=1", "https://e.com/p"),
+            (
+                "https://e.com/p?a=1&rt_lid=1&b=2",
+                "https://e.com/p?a=1&b=2",
+            ),
+            ("https://e.com/p?rt_lid=1&a=1", "https://e.com/p?a=1"),
+            ("https://e.com/p?a=1&rt_lid=1", "https://e.com/p?a=1"),
+            (
+                "https://e.com/p?rt_lid=1#x?rt_lid=2",
+                "https://e.com/p#x?rt_lid=2",
+            ),
+            (
+                "https://e.com/p?rt%5Flid=1&gclid&c=%20",
+                "https://e.com/p?c=%20",
+            ),
+            ("https://e.com/p?a=1&&b=2&", "https://e.com/p?a=1&b=2"),
+            ("https://e.com/p?", "https://e.com/p"),
+            ("https://e.com/p", "https://e.com/p"),
+            ("https://e.com/p#f", "https://e.com/p#f"),
+            ("/p?RT_LID=1", "/p?RT_LID=1"), // names are compared by the predicate, exactly here
+            ("", ""),
+        ];
+        for (url, want) in cases {
+            assert_eq!(remove_params(url, strip), want, "remove_params({url:?})");
+        }
+    }
+}
