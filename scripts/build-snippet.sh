@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds the deployable snippet into pkg/: loader.js, ringtrail.js (glue), ringtrail_bg.wasm.
+# wasm-opt comes from npm's binaryen (Debian's wasm-opt 108 emits wasm that breaks Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=node_modules/.bin
+
+wasm-pack --quiet build --target web --release --mode no-install --no-typescript --no-pack \
+  --out-dir pkg --out-name ringtrail
+# The features rustc enables by default for wasm32; wasm-opt must accept them to optimize.
+"$bin/wasm-opt" -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+  --strip-debug --strip-producers \
+  pkg/ringtrail_bg.wasm -o pkg/ringtrail_bg.wasm
+"$bin/esbuild" pkg/ringtrail.js --minify --format=esm --log-level=warning \
+  --outfile=pkg/ringtrail.js --allow-overwrite
+"$bin/esbuild" js/loader.js --minify --log-level=warning --outfile=pkg/loader.js
+# Only the three deployable files stay in pkg/.
+rm -f pkg/.gitignore pkg/README.md pkg/package.json pkg/*.d.ts

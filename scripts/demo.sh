@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the snippet and the collector, then serves the demo site, the snippet and the collector
+# on one loopback port. Ctrl-C stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build-snippet.sh
+cargo build --quiet -p ringtrail-collector
+addr=${RINGTRAIL_ADDR:-127.0.0.1:8787}
+db=${RINGTRAIL_DB:-data/ringtrail.db}
+cat <<MSG
+
+  ringtrail demo
+  ──────────────
+  Site, untagged:        http://$addr/index.html
+  Site, tagged campaign: http://$addr/index.html?utm_source=campaign&utm_medium=cpc   (shows 03-5555-0101)
+  Site, ad click:        http://$addr/index.html?gclid=demo-click                     (shows 03-9999-0001)
+  Reports:               http://$addr/
+  Data (SQLite):         $db
+  Config:                www/ringtrail/config.json
+  Ctrl-C stops it.
+
+MSG
+exec ./target/debug/ringtrail serve --addr "$addr" --db "$db" --www www --mount /pkg=pkg \
+  --config www/ringtrail/config.json
