@@ -1,0 +1,493 @@
+//! The event batch the snippet posts, and its validation.
+//!
+//! Validation is hand-written over `serde_json::Value` rather than derived: every error names the
+//! JSON path it is about (`events[3].id: expected a UUID`), which is what someone debugging a
+//! snippet integration needs, and unknown fields are ignored so an older collector keeps
+//! accepting events from a newer snippet.
+
+use serde_json::{Map, Value};
+
+use crate::store::NewEvent;
+
+/// Most events one request may carry.
+pub const MAX_EVENTS_PER_BATCH: usize = 500;
+/// Longest visitor / session id.
+const MAX_ID_LEN: usize = 128;
+/// Longest URL or referrer.
+const MAX_URL_LEN: usize = 4096;
+/// Longest title or source field.
+const MAX_TEXT_LEN: usize = 1024;
+/// Largest client timestamp accepted: 2^53 - 1, the largest integer a JS number holds exactly.
+const MAX_TS: i64 = (1 << 53) - 1;
+
+/// The kinds of events the snippet sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// A page (or SPA route) was shown.
+    PageView,
+    /// Engaged time and scroll depth.
+    Engagement,
+    /// A number was swapped (number shown, lease id).
+    Swap,
+    /// A configured trigger fired.
+    Trigger,
+    /// A `tel:` link was clicked.
+    CallClick,
+    /// A tracked form was submitted.
+    FormSubmit,
+    /// The site identified the visitor.
+    Identify,
+    /// A lead was captured.
+    Lead,
+}
+
+impl EventType {
+    /// Every type, in documentation order.
+    pub const ALL: [EventType; 8] = [
+        EventType::PageView,
+        EventType::Engagement,
+        EventType::Swap,
+        EventType::Trigger,
+        EventType::CallClick,
+        EventType::FormSubmit,
+        EventType::Identify,
+        EventType::Lead,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::PageView => "page_view",
+            EventType::Engagement => "engagement",
+            EventType::Swap => "swap",
+            EventType::Trigger => "trigger",
+            EventType::CallClick => "call_click",
+            EventType::FormSubmit => "form_submit",
+            EventType::Identify => "identify",
+            EventType::Lead => "lead",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(name: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+/// Referrer groups the snippet assigns.
+pub const SOURCE_GROUPS: [&str; 6] = ["search", "social", "email", "paid", "referral", "direct"];
+
+/// A batch that passed validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// Site id.
+    pub site: String,
+    /// The events, in the order received (duplicates included; the store skips them).
+    pub events: Vec<NewEvent>,
+}
+
+/// Why a batch was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    /// A field is missing or wrong; `path` is its JSON path.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// JSON path, e.g. `events[3].id`.
+        path: String,
+        /// What was expected.
+        message: String,
+    },
+    /// More events than [`MAX_EVENTS_PER_BATCH`].
+    #[error("events: {0} events in one request; at most {MAX_EVENTS_PER_BATCH} are accepted, send smaller batches")]
+    TooManyEvents(usize),
+}
+
+fn invalid(path: impl Into<String>, message: impl Into<String>) -> BatchError {
+    BatchError::Invalid {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+/// Checks a site id: 1–64 of lowercase ASCII letters, digits, `-`, `_`.
+pub fn is_valid_site_id(site: &str) -> bool {
+    !site.is_empty()
+        && site.len() <= 64
+        && site
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Validates a posted batch; `received_at` is the server's receive time in ms.
+///
+/// # Errors
+/// The first problem found, naming its JSON path.
+pub fn parse_batch(body: &Value, received_at: i64) -> Result<Batch, BatchError> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| invalid("body", "expected an object with \"site\" and \"events\""))?;
+    let top = Fields::new(String::new(), obj);
+    let site = top.required_str("site", 64)?;
+    if !is_valid_site_id(site) {
+        return Err(invalid(
+            "site",
+            "expected a site id: lowercase letters, digits, '-' and '_'",
+        ));
+    }
+    let sent_at = top.optional_ts("sent_at")?;
+    let events = match obj.get("events") {
+        Some(Value::Array(events)) => events,
+        Some(_) => return Err(invalid("events", "expected an array of events")),
+        None => return Err(invalid("events", "missing")),
+    };
+    if events.len() > MAX_EVENTS_PER_BATCH {
+        return Err(BatchError::TooManyEvents(events.len()));
+    }
+    let events = events
+        .iter()
+        .enumerate()
+        .map(|(index, event)| parse_event(index, event, site, sent_at, received_at))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Batch {
+        site: site.to_owned(),
+        events,
+    })
+}
+
+fn parse_event(
+    index: usize,
+    event: &Value,
+    site: &str,
+    sent_at: Option<i64>,
+    received_at: i64,
+) -> Result<NewEvent, BatchError> {
+    let path = format!("events[{index}]");
+    let obj = event
+        .as_object()
+        .ok_or_else(|| invalid(path.clone(), "expected an event object"))?;
+    let f = Fields::new(path, obj);
+
+    let id = f.required_str("id", 64)?;
+    let id = uuid::Uuid::try_parse(id)
+        .map_err(|_| f.error("id", "expected a UUID"))?
+        .hyphenated()
+        .to_string();
+    let type_name = f.required_str("type", 64)?;
+    let kind = EventType::parse(type_name).ok_or_else(|| {
+        let known: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+        f.error(
+            "type",
+            format!(
+                "unknown event type {:?}; expected one of {}",
+                truncate(type_name, 64),
+                known.join(", ")
+            ),
+        )
+    })?;
+    let ts = f
+        .optional_ts("ts")?
+        .ok_or_else(|| f.error("ts", "missing; expected milliseconds since the epoch"))?;
+    let visitor = f.required_nonempty_str("visitor", MAX_ID_LEN)?;
+    let session = f.required_nonempty_str("session", MAX_ID_LEN)?;
+    let url = f.required_str("url", MAX_URL_LEN)?;
+    let referrer = f.optional_str("referrer", MAX_URL_LEN)?.unwrap_or("");
+    let title = f.optional_str("title", MAX_TEXT_LEN)?;
+    let revisit = match obj.get("revisit") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| f.error("revisit", "expected a non-negative integer"))?,
+        ),
+    };
+    let (source_name, source_group) = match obj.get("source") {
+        None | Some(Value::Null) => (None, None),
+        Some(Value::Object(source)) => parse_source(&f.child("source", source))?,
+        Some(_) => return Err(f.error("source", "expected an object or null")),
+    };
+    let data = match obj.get("data") {
+        None | Some(Value::Null) => None,
+        Some(data @ Value::Object(_)) => Some(data.to_string()),
+        Some(_) => return Err(f.error("data", "expected an object")),
+    };
+    Ok(NewEvent {
+        id,
+        site: site.to_owned(),
+        kind,
+        visitor: visitor.to_owned(),
+        session: session.to_owned(),
+        ts,
+        received_at,
+        sent_at,
+        url: url.to_owned(),
+        path: url_path(url).to_owned(),
+        referrer: referrer.to_owned(),
+        title: title.map(str::to_owned),
+        source_name,
+        source_group,
+        revisit,
+        data,
+        raw: event.to_string(),
+    })
+}
+
+fn parse_source(f: &Fields<'_>) -> Result<(Option<String>, Option<String>), BatchError> {
+    let name = f.optional_str("name", MAX_TEXT_LEN)?.map(str::to_owned);
+    for key in [
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "click_id",
+        "referrer_host",
+        "landing",
+    ] {
+        f.optional_str(key, MAX_URL_LEN)?;
+    }
+    let group = match f.optional_str("group", 64)? {
+        None => None,
+        Some(group) if SOURCE_GROUPS.contains(&group) => Some(group.to_owned()),
+        Some(_) => {
+            return Err(f.error(
+                "group",
+                format!("expected one of {}", SOURCE_GROUPS.join(", ")),
+            ))
+        }
+    };
+    Ok((name, group))
+}
+
+/// The path of a URL: after the authority, before `?` or `#`; `/` when there is none.
+pub fn url_path(url: &str) -> &str {
+    let rest = match url.find("://") {
+        Some(i) => {
+            let after = &url[i + 3..];
+            match after.find(['/', '?', '#']) {
+                Some(j) => &after[j..],
+                None => "",
+            }
+        }
+        None => url,
+    };
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let path = &rest[..end];
+    if path.is_empty() {
+        "/"
+    } else {
+        path
+    }
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+/// Typed access to an object's fields, with errors that carry the path.
+struct Fields<'a> {
+    path: String,
+    obj: &'a Map<String, Value>,
+}
+
+impl<'a> Fields<'a> {
+    fn new(path: String, obj: &'a Map<String, Value>) -> Self {
+        Fields { path, obj }
+    }
+
+    fn child(&self, key: &str, obj: &'a Map<String, Value>) -> Fields<'a> {
+        Fields::new(self.key_path(key), obj)
+    }
+
+    fn key_path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn error(&self, key: &str, message: impl Into<String>) -> BatchError {
+        invalid(self.key_path(key), message)
+    }
+
+    fn optional_str(&self, key: &str, max_len: usize) -> Result<Option<&'a str>, BatchError> {
+        match self.obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.len() <= max_len => Ok(Some(s.as_str())),
+            Some(Value::String(_)) => Err(self.error(key, format!("longer than {max_len} bytes"))),
+            Some(_) => Err(self.error(key, "expected a string")),
+        }
+    }
+
+    fn required_str(&self, key: &str, max_len: usize) -> Result<&'a str, BatchError> {
+        self.optional_str(key, max_len)?
+            .ok_or_else(|| self.error(key, "missing; expected a string"))
+    }
+
+    fn required_nonempty_str(&self, key: &str, max_len: usize) -> Result<&'a str, BatchError> {
+        let s = self.required_str(key, max_len)?;
+        if s.is_empty() {
+            return Err(self.error(key, "expected a non-empty string"));
+        }
+        Ok(s)
+    }
+
+    /// A timestamp in ms since the epoch: a non-negative number (fractions are dropped).
+    fn optional_ts(&self, key: &str) -> Result<Option<i64>, BatchError> {
+        match self.obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => {
+                let ms = n
+                    .as_i64()
+                    .or_else(|| {
+                        n.as_f64()
+                            .filter(|f| f.is_finite())
+                            .map(|f| f.trunc() as i64)
+                    })
+                    .filter(|ms| (0..=MAX_TS).contains(ms))
+                    .ok_or_else(|| {
+                        self.error(key, "expected milliseconds since the epoch (0 to 2^53-1)")
+                    })?;
+                Ok(Some(ms))
+            }
+            Some(_) => Err(self.error(key, "expected a number (milliseconds since the epoch)")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ID: &str = "01890a5d-ac96-774b-bcce-b302099a8057";
+
+    fn event() -> Value {
+        json!({
+            "id": ID, "type": "page_view", "ts": 1_700_000_000_000_i64,
+            "visitor": "v1", "session": "s1", "url": "https://example.jp/a/b?x=1#top",
+            "referrer": "", "source": {"name": "google-ads", "group": "paid", "utm_source": "google"},
+            "data": {"k": 1}
+        })
+    }
+
+    fn batch_with(event: Value) -> Value {
+        json!({"site": "demo-jp", "events": [event]})
+    }
+
+    fn error_of(body: Value) -> String {
+        match parse_batch(&body, 5) {
+            Ok(batch) => panic!("expected an error, got {batch:?}"),
+            Err(err) => err.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_valid_batch_becomes_events() {
+        let batch = parse_batch(&batch_with(event()), 42).expect("valid");
+        assert_eq!(batch.site, "demo-jp");
+        let e = &batch.events[0];
+        assert_eq!(e.id, ID);
+        assert_eq!(e.kind, EventType::PageView);
+        assert_eq!(e.path, "/a/b");
+        assert_eq!(e.received_at, 42);
+        assert_eq!(e.source_name.as_deref(), Some("google-ads"));
+        assert_eq!(e.source_group.as_deref(), Some("paid"));
+        assert_eq!(e.data.as_deref(), Some(r#"{"k":1}"#));
+    }
+
+    #[test]
+    fn uuids_are_normalized_to_lower_case() {
+        let mut e = event();
+        e["id"] = json!(ID.to_uppercase());
+        let batch = parse_batch(&batch_with(e), 0).expect("valid");
+        assert_eq!(batch.events[0].id, ID);
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let table: &[(&str, Value, &str)] = &[
+            ("id", json!("nope"), "events[0].id: expected a UUID"),
+            ("id", json!(7), "events[0].id: expected a string"),
+            ("ts", json!("yesterday"), "events[0].ts: expected a number"),
+            ("ts", json!(-1), "events[0].ts: expected milliseconds"),
+            (
+                "type",
+                json!("click"),
+                "events[0].type: unknown event type \"click\"",
+            ),
+            (
+                "visitor",
+                json!(""),
+                "events[0].visitor: expected a non-empty string",
+            ),
+            ("url", Value::Null, "events[0].url: missing"),
+            (
+                "source",
+                json!("google"),
+                "events[0].source: expected an object",
+            ),
+            (
+                "source",
+                json!({"group": "tv"}),
+                "events[0].source.group: expected one of",
+            ),
+            (
+                "source",
+                json!({"utm_source": 3}),
+                "events[0].source.utm_source: expected a string",
+            ),
+            ("data", json!([1]), "events[0].data: expected an object"),
+            (
+                "revisit",
+                json!(-2),
+                "events[0].revisit: expected a non-negative integer",
+            ),
+        ];
+        for (key, value, want) in table {
+            let mut e = event();
+            e[*key] = value.clone();
+            let got = error_of(batch_with(e));
+            assert!(
+                got.starts_with(want),
+                "{key}={value}: got {got:?}, want {want:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn batch_level_errors() {
+        assert!(error_of(json!([])).starts_with("body: expected an object"));
+        assert!(error_of(json!({"events": []})).starts_with("site: missing"));
+        assert!(error_of(json!({"site": "Demo JP", "events": []}))
+            .starts_with("site: expected a site id"));
+        assert!(
+            error_of(json!({"site": "x", "events": {}})).starts_with("events: expected an array")
+        );
+        let many = vec![event(); MAX_EVENTS_PER_BATCH + 1];
+        assert!(error_of(json!({"site": "x", "events": many})).contains("at most 500"));
+    }
+
+    #[test]
+    fn optional_fields_may_be_absent() {
+        let e = json!({"id": ID, "type": "lead", "ts": 1.5e12, "visitor": "v", "session": "s", "url": "/x"});
+        let batch = parse_batch(&batch_with(e), 0).expect("valid");
+        assert_eq!(batch.events[0].referrer, "");
+        assert_eq!(batch.events[0].ts, 1_500_000_000_000);
+        assert_eq!(batch.events[0].source_group, None);
+    }
+
+    #[test]
+    fn url_paths() {
+        for (url, path) in [
+            ("https://a.jp", "/"),
+            ("https://a.jp/", "/"),
+            ("https://a.jp?x", "/"),
+            ("https://a.jp/p/q?x=1#f", "/p/q"),
+            ("/local#h", "/local"),
+            ("", "/"),
+        ] {
+            assert_eq!(url_path(url), path, "{url}");
+        }
+    }
+}

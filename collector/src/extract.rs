@@ -1,0 +1,129 @@
+//! Request body extractors that answer bad input with a JSON 4xx and a reason.
+//!
+//! axum's own `Json` answers with plain text and insists on `application/json`; the snippet's
+//! `navigator.sendBeacon` sends `text/plain` (a "simple" request, so no CORS preflight), so both
+//! are read here, with one body size limit and one error shape.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::AppError;
+
+/// Largest JSON body accepted (512 KiB).
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+
+/// A JSON body read as a `serde_json::Value`, for hand-written validation with paths.
+#[derive(Debug)]
+pub struct JsonValue(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonValue {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_json_body(req).await?;
+        serde_json::from_slice(&bytes)
+            .map(JsonValue)
+            .map_err(json_syntax_error)
+    }
+}
+
+/// A JSON body deserialized into `T`; type errors name the field path (`lease.site: ...`).
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_json_body(req).await?;
+        // Syntax first, so a syntax error reads the same as for `JsonValue`.
+        let value: Value = serde_json::from_slice(&bytes).map_err(json_syntax_error)?;
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                if path == "." {
+                    AppError::BadRequest(format!("body: {inner}"))
+                } else {
+                    AppError::BadRequest(format!("{path}: {inner}"))
+                }
+            })
+    }
+}
+
+/// Checks the content type and reads the body under [`MAX_BODY_BYTES`].
+async fn read_json_body(req: Request) -> Result<Bytes, AppError> {
+    check_content_type(&req)?;
+    let too_large = || {
+        AppError::PayloadTooLarge(format!(
+            "body is larger than {MAX_BODY_BYTES} bytes; send smaller batches"
+        ))
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let body: Body = req.into_body();
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if is_length_limit(err.as_ref()) => Err(too_large()),
+        Err(err) => Err(AppError::BadRequest(format!(
+            "could not read the body: {err}"
+        ))),
+    }
+}
+
+fn is_length_limit(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.is::<LengthLimitError>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// `application/json`, `text/plain` (sendBeacon) or none at all; anything else is 415.
+fn check_content_type(req: &Request) -> Result<(), AppError> {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" | "text/plain" => Ok(()),
+        _ if essence.ends_with("+json") => Ok(()),
+        _ => Err(AppError::UnsupportedMediaType(format!(
+            "content-type {essence:?} is not accepted; send application/json or text/plain"
+        ))),
+    }
+}
+
+/// `invalid JSON at line 1 column 7: expected value`.
+fn json_syntax_error(err: serde_json::Error) -> AppError {
+    let full = err.to_string();
+    // serde_json appends " at line L column C"; it is moved to the front here.
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    AppError::BadRequest(format!(
+        "invalid JSON at line {} column {}: {message}",
+        err.line(),
+        err.column()
+    ))
+}

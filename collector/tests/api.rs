@@ -1,0 +1,377 @@
+//! The HTTP API and report page, driven in-process with `oneshot`.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use ringtrail_collector::store::EventFilter;
+use ringtrail_collector::{app, AppState, Clock, Db, Options, Sites, SqliteStore};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const T0: i64 = 1_700_000_000_000;
+
+fn setup_with(sites: Sites, options: Options) -> (Router, Db) {
+    let db = Db::new(SqliteStore::open_in_memory().expect("in-memory db"));
+    let state = AppState::new(db.clone(), sites, options).with_clock(Clock::fixed(T0));
+    (app(state), db)
+}
+
+fn setup() -> (Router, Db) {
+    setup_with(Sites::open(), Options::default())
+}
+
+fn id(n: u32) -> String {
+    format!("01890a5d-ac96-774b-bcce-{n:012x}")
+}
+
+fn event(n: u32) -> Value {
+    json!({
+        "id": id(n), "type": "page_view", "ts": T0 - 1000, "visitor": "v-1", "session": "s-1",
+        "url": "https://demo.example/pricing?utm_source=google", "referrer": "https://www.google.com/",
+        "title": "Pricing",
+        "source": {"name": "google-organic", "group": "search", "utm_source": "google", "landing": "/pricing"},
+        "revisit": 0, "data": {}
+    })
+}
+
+fn batch(events: Vec<Value>) -> Value {
+    json!({"site": "demo-jp", "sent_at": T0, "events": events})
+}
+
+async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let response = app.clone().oneshot(req).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+async fn post_raw(app: &Router, content_type: &str, body: impl Into<Body>) -> (StatusCode, Value) {
+    let req = Request::post("/v1/events")
+        .header(header::CONTENT_TYPE, content_type)
+        .body(body.into())
+        .expect("request");
+    let (status, _, text) = send(app, req).await;
+    let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    (status, json)
+}
+
+async fn post(app: &Router, body: &Value) -> (StatusCode, Value) {
+    post_raw(app, "application/json", body.to_string()).await
+}
+
+async fn stored(db: &Db) -> u64 {
+    db.blocking()
+        .count_events(&EventFilter::default())
+        .expect("count")
+}
+
+#[tokio::test]
+async fn ingest_stores_events() {
+    let (app, db) = setup();
+    let (status, body) = post(&app, &batch(vec![event(1), event(2)])).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(body, json!({"accepted": 2, "duplicates": 0}));
+    let rows = db
+        .blocking()
+        .recent_events(&EventFilter::default(), 10)
+        .expect("rows");
+    assert_eq!(rows.len(), 2);
+    let row = &rows[0];
+    assert_eq!(row.site, "demo-jp");
+    assert_eq!(row.kind, "page_view");
+    assert_eq!(row.path, "/pricing");
+    assert_eq!(row.received_at, T0);
+    assert_eq!(row.source_group.as_deref(), Some("search"));
+}
+
+#[tokio::test]
+async fn duplicate_ids_are_stored_once() {
+    let (app, db) = setup();
+    let (status, body) = post(&app, &batch(vec![event(1), event(1), event(2)])).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(body, json!({"accepted": 2, "duplicates": 1}));
+    // Retried batch, as the outbox does after a lost response.
+    let (status, body) = post(&app, &batch(vec![event(2), event(1), event(3)])).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(body, json!({"accepted": 1, "duplicates": 2}));
+    assert_eq!(stored(&db).await, 3);
+}
+
+#[tokio::test]
+async fn upper_case_uuid_is_the_same_event() {
+    let (app, db) = setup();
+    let mut upper = event(10);
+    upper["id"] = json!(id(10).to_uppercase());
+    let (_, body) = post(&app, &batch(vec![event(10), upper])).await;
+    assert_eq!(body, json!({"accepted": 1, "duplicates": 1}));
+    assert_eq!(stored(&db).await, 1);
+}
+
+#[tokio::test]
+async fn bad_json_is_400_with_position() {
+    let (app, db) = setup();
+    let (status, body) = post_raw(&app, "application/json", "{\"site\": ]").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let error = body["error"].as_str().expect("error string");
+    assert!(
+        error.starts_with("invalid JSON at line 1 column 10: "),
+        "{error}"
+    );
+    assert_eq!(stored(&db).await, 0);
+}
+
+#[tokio::test]
+async fn wrong_field_type_names_the_field() {
+    let (app, db) = setup();
+    let mut bad = event(1);
+    bad["ts"] = json!("yesterday");
+    let (status, body) = post(&app, &batch(vec![bad])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let error = body["error"].as_str().expect("error string");
+    assert!(error.starts_with("events[0].ts: "), "{error}");
+
+    let mut bad = event(2);
+    bad["id"] = json!("not-a-uuid");
+    let (_, body) = post(&app, &batch(vec![event(1), bad])).await;
+    assert_eq!(body["error"], "events[1].id: expected a UUID");
+
+    let mut bad = event(3);
+    bad["type"] = json!("purchase");
+    let (status, body) = post(&app, &batch(vec![bad])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]
+        .as_str()
+        .is_some_and(|e| e.starts_with("events[0].type: unknown event type")));
+    // A refused batch stores nothing, not even its valid events.
+    assert_eq!(stored(&db).await, 0);
+}
+
+#[tokio::test]
+async fn oversized_body_is_413() {
+    let (app, _) = setup();
+    let mut e = event(1);
+    e["data"] = json!({"blob": "x".repeat(600 * 1024)});
+    let (status, body) = post(&app, &batch(vec![e])).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("larger than 524288 bytes")));
+}
+
+#[tokio::test]
+async fn oversized_streamed_body_without_length_is_413() {
+    let (app, _) = setup();
+    let chunks: Vec<Result<String, std::io::Error>> =
+        (0..600).map(|_| Ok("x".repeat(1024))).collect();
+    let body = Body::from_stream(futures_util::stream::iter(chunks));
+    let (status, body) = post_raw(&app, "text/plain", body).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body["error"].is_string());
+}
+
+#[tokio::test]
+async fn too_many_events_is_413() {
+    let (app, db) = setup();
+    let events = (0..501).map(event).collect();
+    let (status, body) = post(&app, &batch(events)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("at most 500")));
+    assert_eq!(stored(&db).await, 0);
+}
+
+#[tokio::test]
+async fn text_plain_from_send_beacon_is_accepted() {
+    let (app, db) = setup();
+    let (status, body) = post_raw(
+        &app,
+        "text/plain;charset=UTF-8",
+        batch(vec![event(7)]).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(body["accepted"], 1);
+    assert_eq!(stored(&db).await, 1);
+}
+
+#[tokio::test]
+async fn other_content_types_are_415() {
+    let (app, _) = setup();
+    let (status, body) = post_raw(&app, "application/x-www-form-urlencoded", "a=1").await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(body["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("text/plain")));
+}
+
+#[tokio::test]
+async fn unknown_site_is_404_when_configs_are_loaded() {
+    let sites = Sites::open().with("demo-jp", json!({"site": "demo-jp"}));
+    let (app, _) = setup_with(sites, Options::default());
+    let (status, _) = post(&app, &batch(vec![event(1)])).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let mut other = batch(vec![event(2)]);
+    other["site"] = json!("other-site");
+    let (status, body) = post(&app, &other).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("\"other-site\"")));
+}
+
+#[tokio::test]
+async fn report_shows_events_and_escapes_them() {
+    let (app, _) = setup();
+    let mut nasty = event(1);
+    nasty["url"] = json!("https://demo.example/<script>alert(1)</script>");
+    nasty["visitor"] = json!("v\"><img src=x onerror=alert(2)>");
+    post(&app, &batch(vec![nasty, event(2)])).await;
+
+    let req = Request::get("/").body(Body::empty()).expect("request");
+    let (status, headers, html) = send(&app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .is_ok_and(|ct| ct.starts_with("text/html")));
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "unescaped script tag in report"
+    );
+    assert!(!html.contains("<img"), "unescaped img tag in report");
+    assert!(html.contains("https://demo.example/&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("google-organic (search)"));
+    assert!(html.contains("page_view"));
+    assert!(html.contains("2 events stored."));
+    assert!(html.contains("2023-11-14 22:13:20 UTC"));
+}
+
+#[tokio::test]
+async fn report_filters_by_site() {
+    let (app, _) = setup();
+    post(&app, &batch(vec![event(1)])).await;
+    let mut other = batch(vec![event(2)]);
+    other["site"] = json!("other-site");
+    post(&app, &other).await;
+    let req = Request::get("/?site=other-site")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, html) = send(&app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("1 events stored."));
+    assert!(html.contains("href=\"/?site=demo-jp\""));
+}
+
+#[tokio::test]
+async fn cors_preflight_is_answered() {
+    let (app, _) = setup();
+    let req = Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/v1/events")
+        .header(header::ORIGIN, "https://shop.example")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+        .body(Body::empty())
+        .expect("request");
+    let (status, headers, _) = send(&app, req).await;
+    assert!(status.is_success(), "{status}");
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let methods = headers[header::ACCESS_CONTROL_ALLOW_METHODS]
+        .to_str()
+        .expect("ascii");
+    assert!(methods.contains("POST"), "{methods}");
+    let allowed = headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
+        .to_str()
+        .expect("ascii");
+    assert!(allowed.contains("content-type"), "{allowed}");
+}
+
+#[tokio::test]
+async fn cors_allowlist_is_enforced() {
+    let options = Options {
+        allow_origins: vec!["https://shop.example".into()],
+        ..Options::default()
+    };
+    let (app, _) = setup_with(Sites::open(), options);
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/v1/events")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (_, headers, _) = send(&app, preflight("https://shop.example")).await;
+    assert_eq!(
+        headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://shop.example"
+    );
+    let (_, headers, _) = send(&app, preflight("https://evil.example")).await;
+    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+}
+
+#[tokio::test]
+async fn healthz_says_ok() {
+    let (app, _) = setup();
+    let req = Request::get("/healthz")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, body) = send(&app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "ok");
+}
+
+#[tokio::test]
+async fn unknown_paths_are_json_404() {
+    let (app, _) = setup();
+    let req = Request::get("/nope").body(Body::empty()).expect("request");
+    let (status, _, body) = send(&app, req).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, r#"{"error":"no such page"}"#);
+}
+
+#[tokio::test]
+async fn static_mounts_are_tried_in_order() {
+    let www = tempfile::tempdir().expect("tempdir");
+    let pkg = tempfile::tempdir().expect("tempdir");
+    std::fs::write(www.path().join("page.html"), "<p>www</p>").expect("write");
+    std::fs::write(pkg.path().join("loader.js"), "// loader").expect("write");
+    let options = Options {
+        mounts: vec![
+            ringtrail_collector::Mount::new("/pkg", pkg.path()),
+            ringtrail_collector::Mount::new("/", www.path()),
+        ],
+        ..Options::default()
+    };
+    let (app, _) = setup_with(Sites::open(), options);
+    for (path, want_status, want_body) in [
+        ("/page.html", StatusCode::OK, "<p>www</p>"),
+        ("/pkg/loader.js", StatusCode::OK, "// loader"),
+        (
+            "/pkg/../page.html",
+            StatusCode::NOT_FOUND,
+            r#"{"error":"no such page"}"#,
+        ),
+        (
+            "/loader.js",
+            StatusCode::NOT_FOUND,
+            r#"{"error":"no such page"}"#,
+        ),
+    ] {
+        let req = Request::get(path).body(Body::empty()).expect("request");
+        let (status, _, body) = send(&app, req).await;
+        assert_eq!((status, body.as_str()), (want_status, want_body), "{path}");
+    }
+}
