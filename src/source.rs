@@ -141,22 +141,24 @@ impl Touch {
             if value.is_empty() {
                 continue;
             }
-            let field = match name.to_ascii_lowercase().as_str() {
-                "utm_source" => &mut t.utm_source,
-                "utm_medium" => &mut t.utm_medium,
-                "utm_campaign" => &mut t.utm_campaign,
-                "utm_term" => &mut t.utm_term,
-                "utm_content" => &mut t.utm_content,
-                n => match CLICK_IDS.iter().find(|&&c| c == n) {
+            // Field index as in `texts_mut`: the five utm_* first, click id value at 6.
+            let i = match UTM_PARAMS
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(&name))
+            {
+                Some(i) => i,
+                None => match CLICK_IDS.iter().find(|n| n.eq_ignore_ascii_case(&name)) {
                     Some(&c) if t.click_id.is_empty() => {
                         t.click_id = c.into();
-                        &mut t.click_value
+                        6
                     }
                     _ => continue,
                 },
             };
-            if field.is_empty() {
-                *field = bounded(&value);
+            if let Some(field) = t.texts_mut().into_iter().nth(i) {
+                if field.is_empty() {
+                    *field = bounded(&value);
+                }
             }
         }
         let host = url::host(referrer);
@@ -177,23 +179,9 @@ impl Touch {
         t
     }
 
-    /// True when this touch says nothing about a source: no referrer (or internal), no tags,
-    /// no click id. Such a touch never replaces a stored one.
-    pub fn is_direct(&self) -> bool {
-        self.group == Group::Direct
-            && self.click_id.is_empty()
-            && self.utm_source.is_empty()
-            && self.utm_medium.is_empty()
-            && self.utm_campaign.is_empty()
-            && self.utm_term.is_empty()
-            && self.utm_content.is_empty()
-    }
-
-    /// A compact string for storage: `1|at_ms|group|utm_source|utm_medium|utm_campaign|
-    /// utm_term|utm_content|click_id|click_value|referrer_host|landing_path|rule`, with `%`
-    /// and `|` in values written `%25` and `%7C`.
-    pub fn encode(&self) -> String {
-        let fields = [
+    /// The text fields in encoding order (see [`Touch::encode`]).
+    fn texts(&self) -> [&String; 10] {
+        [
             &self.utm_source,
             &self.utm_medium,
             &self.utm_campaign,
@@ -204,7 +192,36 @@ impl Touch {
             &self.referrer_host,
             &self.landing_path,
             &self.rule,
-        ];
+        ]
+    }
+
+    /// [`Touch::texts`], mutable.
+    fn texts_mut(&mut self) -> [&mut String; 10] {
+        [
+            &mut self.utm_source,
+            &mut self.utm_medium,
+            &mut self.utm_campaign,
+            &mut self.utm_term,
+            &mut self.utm_content,
+            &mut self.click_id,
+            &mut self.click_value,
+            &mut self.referrer_host,
+            &mut self.landing_path,
+            &mut self.rule,
+        ]
+    }
+
+    /// True when this touch says nothing about a source: no referrer (or internal), no tags,
+    /// no click id. Such a touch never replaces a stored one.
+    pub fn is_direct(&self) -> bool {
+        self.group == Group::Direct && self.texts()[..6].iter().all(|f| f.is_empty())
+    }
+
+    /// A compact string for storage: `1|at_ms|group|utm_source|utm_medium|utm_campaign|
+    /// utm_term|utm_content|click_id|click_value|referrer_host|landing_path|rule`, with `%`
+    /// and `|` in values written `%25` and `%7C`.
+    pub fn encode(&self) -> String {
+        let fields = self.texts();
         let mut out = String::with_capacity(32 + fields.iter().map(|f| f.len()).sum::<usize>());
         out.push_str(ENCODING_VERSION);
         out.push('|');
@@ -233,25 +250,15 @@ impl Touch {
         }
         let at_ms = parse_u64(it.next()?)?;
         let group = Group::parse(it.next()?)?;
-        let mut field = || {
-            it.next()
-                .map(|f| url::percent_decode(f, false).into_owned())
-        };
-        let t = Touch {
-            utm_source: field()?,
-            utm_medium: field()?,
-            utm_campaign: field()?,
-            utm_term: field()?,
-            utm_content: field()?,
-            click_id: field()?,
-            click_value: field()?,
-            referrer_host: field()?,
+        let mut t = Touch {
             group,
-            landing_path: field()?,
             at_ms,
-            rule: field()?,
+            ..Touch::default()
         };
-        if field().is_some() || !(t.click_id.is_empty() || CLICK_IDS.contains(&&*t.click_id)) {
+        for f in t.texts_mut() {
+            *f = url::percent_decode(it.next()?, false).into_owned();
+        }
+        if it.next().is_some() || !(t.click_id.is_empty() || CLICK_IDS.contains(&&*t.click_id)) {
             return None;
         }
         Some(t)
@@ -259,6 +266,15 @@ impl Touch {
 }
 
 const ENCODING_VERSION: &str = "1";
+
+/// The utm parameters, in `Touch::texts` order.
+const UTM_PARAMS: [&str; 5] = [
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+];
 
 /// `s` cut to at most [`MAX_FIELD`] bytes at a character boundary.
 fn bounded(s: &str) -> String {
@@ -452,6 +468,7 @@ pub fn referrer_group(host: &str, utm_medium: &str, has_click_id: bool) -> Group
 /// - a current touch with a new ad click id replaces it, whatever the model (the same click
 ///   seen again, e.g. on reload, keeps the stored one);
 /// - a direct current touch (incl. internal navigation) never replaces it;
+/// - a stored direct touch is replaced by any other (direct is no source, even first);
 /// - otherwise `first_touch` keeps the stored one and `last_touch` takes the current one.
 pub fn resolve(
     stored: Option<Touch>,
@@ -475,6 +492,10 @@ pub fn resolve(
     if current.is_direct() {
         return stored;
     }
+    if stored.is_direct() {
+        // A direct arrival says nothing about the source: the first real one replaces it.
+        return current;
+    }
     match attribution.model {
         AttributionModel::FirstTouch => stored,
         AttributionModel::LastTouch => current,
@@ -491,34 +512,33 @@ pub fn match_rule(rules: &[SourceRule], touch: &Touch) -> Option<usize> {
 /// holds when any pattern matches. An absent value (empty field) matches no pattern, not even
 /// `*`: `utm_source: "*"` means "has a utm_source".
 pub fn matches(m: &SourceMatch, t: &Touch) -> bool {
-    let any = |patterns: &[String], value: &str| {
-        patterns.is_empty()
-            || (!value.is_empty() && patterns.iter().any(|p| pattern_matches(p, value)))
-    };
-    let any_host = |patterns: &[String], host: &str| {
-        patterns.is_empty()
-            || (!host.is_empty() && patterns.iter().any(|p| host_pattern_matches(p, host)))
-    };
-    let any_path = |patterns: &[String], path: &str| {
-        // `/pricing` also matches `/pricing/`.
-        let trimmed = match path.strip_suffix('/') {
-            Some(p) if !p.is_empty() => p,
-            _ => path,
-        };
-        patterns.is_empty()
-            || patterns
-                .iter()
-                .any(|p| pattern_matches(p, path) || pattern_matches(p, trimmed))
-    };
-    any(&m.utm_source, &t.utm_source)
-        && any(&m.utm_medium, &t.utm_medium)
-        && any(&m.utm_campaign, &t.utm_campaign)
-        && any(&m.utm_term, &t.utm_term)
-        && any(&m.utm_content, &t.utm_content)
-        && any(&m.click_id, &t.click_id)
-        && any_host(&m.referrer_host, &t.referrer_host)
-        && any(&m.referrer_group, t.group.as_str())
-        && any_path(&m.landing_path, &t.landing_path)
+    let f = t.texts();
+    let conditions: [Condition; 9] = [
+        (&m.utm_source, f[0], pattern_matches),
+        (&m.utm_medium, f[1], pattern_matches),
+        (&m.utm_campaign, f[2], pattern_matches),
+        (&m.utm_term, f[3], pattern_matches),
+        (&m.utm_content, f[4], pattern_matches),
+        (&m.click_id, f[5], pattern_matches),
+        (&m.referrer_host, &t.referrer_host, host_pattern_matches),
+        (&m.referrer_group, t.group.as_str(), pattern_matches),
+        (&m.landing_path, &t.landing_path, path_pattern_matches),
+    ];
+    conditions.iter().all(|&(patterns, value, matcher)| {
+        patterns.is_empty() || (!value.is_empty() && patterns.iter().any(|p| matcher(p, value)))
+    })
+}
+
+/// One condition of a [`SourceMatch`]: its patterns, the touch's value, how they compare.
+type Condition<'a> = (&'a [String], &'a str, fn(&str, &str) -> bool);
+
+/// [`pattern_matches`] for paths: a trailing `/` is optional (`/pricing` matches `/pricing/`).
+pub fn path_pattern_matches(pattern: &str, path: &str) -> bool {
+    pattern_matches(pattern, path)
+        || path.len() > 1
+            && path
+                .strip_suffix('/')
+                .is_some_and(|p| pattern_matches(pattern, p))
 }
 
 /// Matches `text` against a config pattern: ASCII case-insensitive, `*` matches any run of
@@ -1001,7 +1021,8 @@ mod tests {
             (Some((ad, t0)), organic, last, t0 + d, "current"),
             (Some((email, t0)), referral, first, t0 + d, "stored"),
             (Some((email, t0)), referral, last, t0 + d, "current"),
-            (Some((direct, t0)), organic, first, t0 + d, "stored"),
+            (Some((direct, t0)), organic, first, t0 + d, "current"),
+            (Some((direct, t0)), internal, first, t0 + d, "stored"),
             (Some((direct, t0)), organic, last, t0 + d, "current"),
             // A new paid click overwrites whatever the model; the same click again does not.
             (Some((organic, t0)), ad, first, t0 + d, "current"),
