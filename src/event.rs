@@ -34,7 +34,6 @@ pub fn source_json(t: &Touch) -> String {
     } else {
         o.str("name", &t.rule);
     }
-    let opt = |s: &str| (!s.is_empty()).then_some(s);
     o.opt_str("utm_source", opt(&t.utm_source))
         .opt_str("utm_medium", opt(&t.utm_medium))
         .opt_str("utm_campaign", opt(&t.utm_campaign))
@@ -46,6 +45,11 @@ pub fn source_json(t: &Touch) -> String {
         .str("landing", &t.landing_path)
         .num("first_seen", t.at_ms);
     o.finish()
+}
+
+/// `Some(s)` unless `s` is empty (absent fields are left out of the JSON).
+fn opt(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
 }
 
 /// One event as JSON. `data` is a JSON object text (`{}` when there is nothing specific).
