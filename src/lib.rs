@@ -6,6 +6,9 @@
 
 pub mod config;
 pub mod json;
+pub mod lead;
+pub mod outbox;
 pub mod phone;
 pub mod source;
 pub mod url;
+pub mod visit;

@@ -1,0 +1,558 @@
+//! Lead inputs, normalized where they enter: emails, phone numbers (E.164), names; SHA-256 for
+//! `leads.send: hashed`; and which form fields may be read at all.
+//!
+//! # Unicode
+//! The web layer calls `value.normalize('NFKC')` before handing a value here: the browser has the
+//! full Unicode tables for free, and shipping them in wasm would cost tens of kilobytes. This
+//! module still folds the part that matters for matching — full-width ASCII (`ＡＢＣ１２３＠`,
+//! U+FF01–U+FF5E) and the ideographic space — so values stay right when the web layer (or a test,
+//! or the collector) skips that step. Lowercasing is ASCII-only for the same reason; non-ASCII
+//! letters in an email are kept as written.
+
+use crate::outbox::push_hex_byte;
+use crate::phone::{PhoneNumber, Region};
+
+/// Maps full-width ASCII forms to ASCII and the ideographic space to a space; drops zero-width
+/// characters (they come with copy-paste and are invisible in the form).
+pub fn fold_width(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'))
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// Normalizes an email address: width folded, trimmed, `mailto:` removed, ASCII lowercased.
+///
+/// # Errors
+/// A short hint for the visitor when it does not look like an address (`"missing @"`).
+pub fn normalize_email(input: &str) -> Result<String, &'static str> {
+    let mut s = fold_width(input);
+    s.make_ascii_lowercase();
+    let s = s.trim();
+    let s = s.strip_prefix("mailto:").unwrap_or(s).trim();
+    if s.is_empty() {
+        return Err("empty");
+    }
+    if s.len() > 254 {
+        return Err("too long");
+    }
+    let Some((local, domain)) = s.split_once('@') else {
+        return Err("missing @");
+    };
+    if domain.contains('@') {
+        return Err("more than one @");
+    }
+    if local.is_empty() {
+        return Err("missing name before @");
+    }
+    if domain.is_empty() {
+        return Err("missing domain after @");
+    }
+    let bad = |c: char| c.is_whitespace() || c.is_control() || "\"(),:;<>[\\]".contains(c);
+    if s.chars().any(bad) {
+        return Err("unexpected character");
+    }
+    if local.len() > 64 || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return Err("check the part before @");
+    }
+    if !domain.contains('.') {
+        return Err("domain needs a dot");
+    }
+    let labels_ok = domain.split('.').all(|l| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    });
+    let tld = domain.rsplit('.').next().unwrap_or("");
+    if !labels_ok || tld.chars().count() < 2 || tld.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("check the domain");
+    }
+    Ok(s.into())
+}
+
+/// Normalizes a phone number to E.164 (`+819012345678`) for `region`'s national formats: width
+/// folded, dash look-alikes (`ー`, `−`, `‐`) as dashes, a `(0)` after the country code removed.
+/// Extensions are not part of E.164 and are dropped.
+///
+/// # Errors
+/// The parser's hint when it is not a phone number.
+pub fn normalize_phone(input: &str, region: Region) -> Result<String, &'static str> {
+    let folded: String = fold_width(input)
+        .chars()
+        .map(|c| match c {
+            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{30fc}' | '\u{ff70}' | '\u{fe63}' => '-',
+            c => c,
+        })
+        .collect();
+    let folded = folded.trim();
+    // "+44 (0)20 7946 0018": the (0) is the trunk prefix written for domestic callers.
+    let folded = if folded.starts_with('+') {
+        folded.replacen("(0)", "", 1)
+    } else {
+        folded.into()
+    };
+    PhoneNumber::parse(&folded, region).map(|n| n.e164())
+}
+
+/// Normalizes a person's or company name: width folded, whitespace runs collapsed to one space,
+/// trimmed, at most 200 characters.
+pub fn normalize_name(input: &str) -> String {
+    let folded = fold_width(input);
+    let mut out = String::with_capacity(folded.len());
+    let mut chars = 0;
+    for word in folded.split_whitespace() {
+        if chars >= 200 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+            chars += 1;
+        }
+        for c in word.chars() {
+            if chars >= 200 {
+                break;
+            }
+            out.push(c);
+            chars += 1;
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// What a form field holds, judged from its attributes only (never from its value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// An email address.
+    Email,
+    /// A phone number.
+    Tel,
+    /// A person's name (or part of it).
+    Name,
+    /// A company or organization.
+    Company,
+    /// A password, one-time code, PIN or token: never read.
+    Password,
+    /// Payment card data: never read.
+    Card,
+    /// Anything else: not collected.
+    Other,
+}
+
+impl FieldKind {
+    /// Whether the snippet may read the field's value at all.
+    pub fn is_readable(self) -> bool {
+        !matches!(self, FieldKind::Password | FieldKind::Card)
+    }
+}
+
+/// Classifies a form field from its `type`, `name`, `id` and `autocomplete` attributes (any
+/// case; pass `""` for a missing one). Secrets and card fields are recognized first and err on
+/// the side of not reading; `autocomplete` is trusted next, then `type`, then names.
+pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str) -> FieldKind {
+    let ty = input_type.trim().to_ascii_lowercase();
+    let ac = autocomplete.to_ascii_lowercase();
+    let ac_tokens = || ac.split_ascii_whitespace();
+    // Names compared with separators removed: "First-Name", "first_name", "firstName" alike.
+    let key = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_ascii_alphanumeric())
+            .map(|w| w.to_ascii_lowercase())
+            .collect()
+    };
+    let (nk, ik) = (key(name), key(id));
+    let keys = [nk.as_str(), ik.as_str()];
+    let mut ws = words(name);
+    ws.extend(words(id));
+    let any_key = |subs: &[&str]| keys.iter().any(|k| subs.iter().any(|s| k.contains(s)));
+    let any_word = |f: &dyn Fn(&str) -> bool| ws.iter().any(|w| f(w));
+
+    if ty == "password"
+        || ac_tokens().any(|t| matches!(t, "current-password" | "new-password" | "one-time-code"))
+        || any_key(&[
+            "pass",
+            "pwd",
+            "secret",
+            "csrf",
+            "token",
+            "otp",
+            "ssn",
+            "socialsecurity",
+        ])
+        || any_word(&|w| w == "pin")
+    {
+        return FieldKind::Password;
+    }
+    if ac_tokens().any(|t| t.starts_with("cc-"))
+        || any_key(&[
+            "card",
+            "cvc",
+            "cvv",
+            "csc",
+            "securitycode",
+            "iban",
+            "ccnum",
+            "ccexp",
+        ])
+        || any_word(&|w| w == "cc")
+    {
+        return FieldKind::Card;
+    }
+    if matches!(
+        ty.as_str(),
+        "hidden"
+            | "submit"
+            | "button"
+            | "reset"
+            | "image"
+            | "file"
+            | "checkbox"
+            | "radio"
+            | "range"
+            | "color"
+            | "date"
+            | "datetime-local"
+            | "month"
+            | "week"
+            | "time"
+            | "number"
+    ) {
+        return FieldKind::Other;
+    }
+    for t in ac_tokens() {
+        match t {
+            "email" => return FieldKind::Email,
+            t if t.starts_with("tel") => return FieldKind::Tel,
+            "organization" => return FieldKind::Company,
+            "name" | "given-name" | "family-name" | "additional-name" | "nickname" => {
+                return FieldKind::Name
+            }
+            "username" | "organization-title" | "street-address" | "postal-code" | "country"
+            | "country-name" | "url" | "bday" | "sex" => return FieldKind::Other,
+            _ => {}
+        }
+    }
+    if ty == "email" {
+        return FieldKind::Email;
+    }
+    if ty == "tel" {
+        return FieldKind::Tel;
+    }
+    if any_key(&["email", "mailaddress"]) || any_word(&|w| w == "mail") {
+        return FieldKind::Email;
+    }
+    if any_key(&["phone", "mobile", "denwa", "keitai"]) || any_word(&|w| w.starts_with("tel")) {
+        return FieldKind::Tel;
+    }
+    if any_key(&[
+        "company",
+        "organization",
+        "organisation",
+        "business",
+        "kaisha",
+    ]) || any_word(&|w| matches!(w, "org" | "firm" | "corp"))
+    {
+        return FieldKind::Company;
+    }
+    let not_person = [
+        "username",
+        "filename",
+        "hostname",
+        "domainname",
+        "pathname",
+        "screenname",
+    ];
+    if !any_key(&not_person)
+        && (any_key(&["name", "surname", "shimei", "namae", "furigana"])
+            || any_word(&|w| matches!(w, "fname" | "lname" | "sei" | "mei")))
+    {
+        return FieldKind::Name;
+    }
+    FieldKind::Other
+}
+
+const K: [u32; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
+/// SHA-256 (FIPS 180-4) of `data`. A compact implementation: lead values are a few dozen bytes,
+/// so speed does not matter and the `sha2` crate's size does.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut h: [u32; 8] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+        0x5be0cd19,
+    ];
+    let mut msg = data.to_vec();
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&((data.len() as u64).wrapping_mul(8)).to_be_bytes());
+    for block in msg.chunks_exact(64) {
+        let mut w = [0u32; 64];
+        for (i, word) in block.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[i - 7])
+                .wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+        for i in 0..64 {
+            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+            let ch = (e & f) ^ (!e & g);
+            let t1 = hh
+                .wrapping_add(s1)
+                .wrapping_add(ch)
+                .wrapping_add(K[i])
+                .wrapping_add(w[i]);
+            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+            let maj = (a & b) ^ (a & c) ^ (b & c);
+            let t2 = s0.wrapping_add(maj);
+            (hh, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 32];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+/// Lowercase hex SHA-256 of a (normalized) value's UTF-8: what `send: hashed` puts in events.
+pub fn sha256_hex(value: &str) -> String {
+    let mut out = String::with_capacity(64);
+    for b in sha256(value.as_bytes()) {
+        push_hex_byte(&mut out, b);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        let ok = [
+            ("Alice@Example.COM", "alice@example.com"),
+            ("  bob@example.co.jp \n", "bob@example.co.jp"),
+            (
+                "ＴＡＲＯ．ＹＡＭＡＤＡ＠ＥＸＡＭＰＬＥ．ＪＰ",
+                "taro.yamada@example.jp",
+            ),
+            ("\u{3000}hanako@example.jp\u{3000}", "hanako@example.jp"),
+            ("mailto:x+tag@sub.example.org", "x+tag@sub.example.org"),
+            ("a\u{200b}b@example.com", "ab@example.com"),
+            ("user@xn--bcher-kva.example", "user@xn--bcher-kva.example"),
+            ("José@Ñandú.ar", "josé@Ñandú.ar"),
+        ];
+        for (input, want) in ok {
+            assert_eq!(normalize_email(input).as_deref(), Ok(want), "{input:?}");
+        }
+        let bad = [
+            ("", "empty"),
+            ("   ", "empty"),
+            ("alice.example.com", "missing @"),
+            ("a@b@example.com", "more than one @"),
+            ("@example.com", "missing name before @"),
+            ("alice@", "missing domain after @"),
+            ("alice@localhost", "domain needs a dot"),
+            ("al ice@example.com", "unexpected character"),
+            ("alice@exa mple.com", "unexpected character"),
+            ("a..b@example.com", "check the part before @"),
+            (".a@example.com", "check the part before @"),
+            ("alice@example..com", "check the domain"),
+            ("alice@-example.com", "check the domain"),
+            ("alice@example.c", "check the domain"),
+            ("alice@1.2.3.4", "check the domain"),
+            ("alice@example_x.com", "check the domain"),
+        ];
+        for (input, want) in bad {
+            assert_eq!(normalize_email(input), Err(want), "{input:?}");
+        }
+        assert_eq!(
+            normalize_email(&format!("{}@example.com", "a".repeat(250))),
+            Err("too long")
+        );
+    }
+
+    #[test]
+    fn phones() {
+        use Region::*;
+        let cases: &[(&str, Region, &str)] = &[
+            ("03-1234-5678", JP, "+81312345678"),
+            ("090-1234-5678", JP, "+819012345678"),
+            ("０９０－１２３４－５６７８", JP, "+819012345678"),
+            ("０９０ー１２３４ー５６７８", JP, "+819012345678"),
+            ("（０３）１２３４−５６７８", JP, "+81312345678"),
+            ("＋８１ ３ １２３４ ５６７８", JP, "+81312345678"),
+            ("(415) 555-0100", US, "+14155550100"),
+            ("1-415-555-0100", US, "+14155550100"),
+            ("+1 415.555.0100", US, "+14155550100"),
+            ("020 7946 0018", GB, "+442079460018"),
+            ("+44 (0)20 7946 0018", GB, "+442079460018"),
+            ("07700 900123", GB, "+447700900123"),
+        ];
+        for (input, region, want) in cases {
+            assert_eq!(
+                normalize_phone(input, *region).as_deref(),
+                Ok(*want),
+                "{input:?}"
+            );
+        }
+        assert!(normalize_phone("12", JP).is_err());
+        assert!(normalize_phone("call me", US).is_err());
+        assert!(normalize_phone("", GB).is_err());
+    }
+
+    #[test]
+    fn names() {
+        for (input, want) in [
+            ("  Taro   Yamada ", "Taro Yamada"),
+            ("山田\u{3000}太郎", "山田 太郎"),
+            ("ＡＣＭＥ\u{3000}\u{3000}Ｉｎｃ．", "ACME Inc."),
+            ("a\t\nb", "a b"),
+            ("", ""),
+            ("\u{3000}", ""),
+        ] {
+            assert_eq!(normalize_name(input), want, "{input:?}");
+        }
+        let long = normalize_name(&"あ ".repeat(300));
+        assert_eq!(long.chars().count(), 199);
+        assert!(!long.ends_with(' '));
+    }
+
+    #[test]
+    fn width_folding_covers_the_whole_ascii_block() {
+        let full: String = ('\u{ff01}'..='\u{ff5e}').collect();
+        let ascii: String = ('!'..='~').collect();
+        assert_eq!(fold_width(&full), ascii);
+        assert_eq!(
+            fold_width("ｱｲｳ"),
+            "ｱｲｳ",
+            "half-width katakana is NFKC's job, in JS"
+        );
+    }
+
+    #[test]
+    fn sha256_vectors() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            (b"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+            ),
+            (
+                b"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+                "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1",
+            ),
+            (
+                b"The quick brown fox jumps over the lazy dog",
+                "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592",
+            ),
+        ];
+        for (input, want) in cases {
+            let hex: String = sha256(input).iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(hex, *want);
+        }
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        // Padding edges: 55, 56, 63, 64 bytes and a million 'a'.
+        let a = |n| sha256_hex(&"a".repeat(n));
+        assert_eq!(
+            a(55),
+            "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"
+        );
+        assert_eq!(
+            a(56),
+            "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"
+        );
+        assert_eq!(
+            a(64),
+            "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"
+        );
+        assert_eq!(
+            a(1_000_000),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        );
+    }
+
+    #[test]
+    fn field_classes() {
+        use FieldKind::*;
+        let cases: &[(&str, &str, &str, &str, FieldKind)] = &[
+            ("email", "", "", "", Email),
+            ("text", "your-email", "", "", Email),
+            ("text", "", "contactEmail", "", Email),
+            ("text", "mail", "", "", Email),
+            ("text", "x", "", "email", Email),
+            ("tel", "", "", "", Tel),
+            ("text", "phone_number", "", "", Tel),
+            ("text", "tel", "", "", Tel),
+            ("text", "tel1", "", "", Tel),
+            ("text", "hotel", "", "", Other),
+            ("text", "q", "", "tel-national", Tel),
+            ("text", "first_name", "", "", Name),
+            ("text", "lastName", "", "", Name),
+            ("text", "sei", "", "", Name),
+            ("text", "", "", "given-name", Name),
+            ("text", "username", "", "", Other),
+            ("text", "company", "", "", Company),
+            ("text", "company_name", "", "", Company),
+            ("text", "x", "", "organization", Company),
+            ("text", "x", "", "organization-title", Other),
+            ("password", "email", "", "", Password),
+            ("text", "pass_confirm", "", "", Password),
+            ("text", "code", "", "one-time-code", Password),
+            ("hidden", "csrf_token", "", "", Password),
+            ("text", "pin", "", "", Password),
+            ("text", "shipping", "", "", Other),
+            ("text", "cardnumber", "", "", Card),
+            ("text", "x", "", "billing cc-number", Card),
+            ("text", "cvc", "", "", Card),
+            ("text", "", "card-holder-name", "", Card),
+            ("text", "cc", "", "", Card),
+            ("text", "success_email", "", "", Email),
+            ("hidden", "email", "", "", Other),
+            ("checkbox", "newsletter", "", "", Other),
+            ("text", "message", "", "", Other),
+            ("", "", "", "", Other),
+        ];
+        for (ty, name, id, ac, want) in cases {
+            assert_eq!(
+                classify_field(ty, name, id, ac),
+                *want,
+                "{ty} {name} {id} {ac}"
+            );
+        }
+        assert!(!Password.is_readable() && !Card.is_readable() && Email.is_readable());
+    }
+}
