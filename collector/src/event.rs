@@ -187,8 +187,9 @@ fn parse_event(
     let ts = f
         .optional_ts("ts")?
         .ok_or_else(|| f.error("ts", "missing; expected milliseconds since the epoch"))?;
-    let visitor = f.required_nonempty_str("visitor", MAX_ID_LEN)?;
-    let session = f.required_nonempty_str("session", MAX_ID_LEN)?;
+    // Empty when the visitor may not be stored (no consent, storage blocked): still counted.
+    let visitor = f.required_str("visitor", MAX_ID_LEN)?;
+    let session = f.required_str("session", MAX_ID_LEN)?;
     let url = f.required_str("url", MAX_URL_LEN)?;
     let referrer = f.optional_str("referrer", MAX_URL_LEN)?.unwrap_or("");
     let title = f.optional_str("title", MAX_TEXT_LEN)?;
@@ -324,14 +325,6 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| self.error(key, "missing; expected a string"))
     }
 
-    fn required_nonempty_str(&self, key: &str, max_len: usize) -> Result<&'a str, BatchError> {
-        let s = self.required_str(key, max_len)?;
-        if s.is_empty() {
-            return Err(self.error(key, "expected a non-empty string"));
-        }
-        Ok(s)
-    }
-
     /// A timestamp in ms since the epoch: a non-negative number (fractions are dropped).
     fn optional_ts(&self, key: &str) -> Result<Option<i64>, BatchError> {
         match self.obj.get(key) {
@@ -416,10 +409,11 @@ mod tests {
                 json!("click"),
                 "events[0].type: unknown event type \"click\"",
             ),
+            ("visitor", json!(5), "events[0].visitor: expected a string"),
             (
-                "visitor",
-                json!(""),
-                "events[0].visitor: expected a non-empty string",
+                "session",
+                json!("x".repeat(129)),
+                "events[0].session: longer than 128 bytes",
             ),
             ("url", Value::Null, "events[0].url: missing"),
             (

@@ -375,3 +375,57 @@ async fn static_mounts_are_tried_in_order() {
         assert_eq!((status, body.as_str()), (want_status, want_body), "{path}");
     }
 }
+
+async fn get_json(app: &Router, uri: &str) -> (StatusCode, Value) {
+    let req = Request::get(uri).body(Body::empty()).expect("request");
+    let (status, _, text) = send(app, req).await;
+    let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    (status, json)
+}
+
+#[tokio::test]
+async fn stored_events_can_be_read_back() {
+    let (app, _) = setup();
+    let mut lead = event(3);
+    lead["type"] = json!("lead");
+    lead["visitor"] = json!("v-2");
+    post(&app, &batch(vec![event(1), event(2), lead, event(1)])).await;
+
+    let (status, body) = get_json(&app, "/v1/events").await;
+    assert_eq!(status, StatusCode::OK);
+    let events = body["events"].as_array().expect("events");
+    let ids: Vec<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
+    assert_eq!(ids, [id(1), id(2), id(3)], "oldest first, each id once");
+    assert_eq!(events[0]["site"], "demo-jp");
+    assert_eq!(events[0]["received_at"], T0);
+    assert_eq!(events[0]["source"]["name"], "google-organic");
+    assert_eq!(body["next_offset"], Value::Null);
+
+    let (_, body) = get_json(&app, "/v1/events?type=lead&site=demo-jp").await;
+    assert_eq!(body["events"][0]["visitor"], "v-2");
+    assert_eq!(body["events"].as_array().map(Vec::len), Some(1));
+
+    let (_, body) = get_json(&app, "/v1/events?limit=2").await;
+    assert_eq!(body["next_offset"], 2);
+    let (_, body) = get_json(&app, "/v1/events?limit=2&offset=2").await;
+    assert_eq!(body["events"][0]["id"], id(3));
+
+    let (status, body) = get_json(&app, "/v1/events?limit=many").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]
+        .as_str()
+        .is_some_and(|e| e.starts_with("query: ")));
+    let (status, _) = get_json(&app, "/v1/events?sitee=x").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_event_without_a_visitor_id_is_still_counted() {
+    let (app, db) = setup();
+    let mut anonymous = event(1);
+    anonymous["visitor"] = json!("");
+    anonymous["session"] = json!("");
+    let (status, _) = post(&app, &batch(vec![anonymous])).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(stored(&db).await, 1);
+}

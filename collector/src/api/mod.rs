@@ -1,4 +1,7 @@
 //! The JSON API under `/v1`.
+//!
+//! - `POST /v1/events`: ingest a batch (see [`events::ingest`]).
+//! - `GET /v1/events`: read stored events back (tests, exports; see [`events::list`]).
 
 pub mod events;
 
@@ -9,5 +12,5 @@ use crate::AppState;
 
 /// Routes under `/v1`.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/events", post(events::ingest))
+    Router::new().route("/v1/events", post(events::ingest).get(events::list))
 }

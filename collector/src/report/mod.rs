@@ -35,6 +35,7 @@ pub async fn index(
 ) -> AppResult<impl IntoResponse> {
     let filter = EventFilter {
         site: site_param(query.as_deref()),
+        ..EventFilter::default()
     };
     let mut site_ids: Vec<String> = {
         let db = state.db.clone();

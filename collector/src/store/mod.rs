@@ -62,7 +62,7 @@ pub struct NewEvent {
     pub revisit: Option<i64>,
     /// The type-specific `data` object, as JSON text.
     pub data: Option<String>,
-    /// The whole event as received, as JSON text.
+    /// The whole event as received, re-serialized as JSON text (keys sorted).
     pub raw: String,
 }
 
@@ -109,6 +109,33 @@ pub struct EventRow {
 pub struct EventFilter {
     /// Only this site, when set.
     pub site: Option<String>,
+    /// Only this event type (wire name), when set.
+    pub kind: Option<String>,
+    /// Only this visitor, when set.
+    pub visitor: Option<String>,
+    /// Only this session, when set.
+    pub session: Option<String>,
+}
+
+impl EventFilter {
+    /// Events of one site.
+    pub fn site(site: &str) -> Self {
+        EventFilter {
+            site: Some(site.to_owned()),
+            ..EventFilter::default()
+        }
+    }
+}
+
+/// A stored event as the snippet sent it, with what the collector added.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawEvent {
+    /// Site id.
+    pub site: String,
+    /// Server receive time, ms.
+    pub received_at: i64,
+    /// The event JSON as received.
+    pub raw: String,
 }
 
 /// A count keyed by one or two labels (the second may be empty).
@@ -138,6 +165,16 @@ pub trait EventStore {
         filter: &EventFilter,
         limit: usize,
     ) -> Result<Vec<EventRow>, StoreError>;
+    /// Events in the order they were stored, oldest first, after skipping `offset`.
+    ///
+    /// # Errors
+    /// On storage failure.
+    fn list_events(
+        &self,
+        filter: &EventFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<RawEvent>, StoreError>;
     /// Event counts by type, largest first.
     ///
     /// # Errors

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, ErrorCode};
 
-use super::{Count, EventFilter, EventRow, EventStore, InsertOutcome, NewEvent, StoreError};
+use super::{
+    Count, EventFilter, EventRow, EventStore, InsertOutcome, NewEvent, RawEvent, StoreError,
+};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
 /// Append new ones at the end; never edit one that has shipped.
@@ -39,6 +41,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_received ON events (received_at);
     CREATE INDEX events_site_visitor_ts ON events (site, visitor, ts);",
 ];
+
+/// The `WHERE` clause every event query shares: `?1`..`?4` are the [`EventFilter`] fields,
+/// each ignored when NULL.
+macro_rules! event_filter_sql {
+    () => {
+        " WHERE (?1 IS NULL OR site = ?1) AND (?2 IS NULL OR type = ?2)
+           AND (?3 IS NULL OR visitor = ?3) AND (?4 IS NULL OR session = ?4) "
+    };
+}
 
 /// The SQL the ingest path runs per event (also used by the ingest benchmark's baseline).
 pub const INSERT_EVENT_SQL: &str = "INSERT INTO events (id, site, type, visitor, session, ts,
@@ -154,6 +165,11 @@ fn internal(err: rusqlite::Error) -> StoreError {
     }
 }
 
+/// The four [`EventFilter`] parameters, in `event_filter_sql!` order.
+fn filter_params(filter: &EventFilter) -> [&dyn rusqlite::ToSql; 4] {
+    [&filter.site, &filter.kind, &filter.visitor, &filter.session]
+}
+
 /// Reads a `COUNT(*)` column.
 fn get_count(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<u64> {
     let n: i64 = row.get(index)?;
@@ -216,33 +232,79 @@ impl EventStore for SqliteStore {
     ) -> Result<Vec<EventRow>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn
-            .prepare_cached(
+            .prepare_cached(concat!(
                 "SELECT id, site, type, visitor, session, ts, received_at, url, path, referrer,
                         source_name, source_group
-                 FROM events
-                 WHERE (?1 IS NULL OR site = ?1)
-                 ORDER BY received_at DESC, id DESC
-                 LIMIT ?2",
-            )
+                 FROM events",
+                event_filter_sql!(),
+                "ORDER BY received_at DESC, rowid DESC LIMIT ?5"
+            ))
             .map_err(internal)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt
-            .query_map(params![filter.site, limit], |row| {
-                Ok(EventRow {
-                    id: row.get(0)?,
-                    site: row.get(1)?,
-                    kind: row.get(2)?,
-                    visitor: row.get(3)?,
-                    session: row.get(4)?,
-                    ts: row.get(5)?,
-                    received_at: row.get(6)?,
-                    url: row.get(7)?,
-                    path: row.get(8)?,
-                    referrer: row.get(9)?,
-                    source_name: row.get(10)?,
-                    source_group: row.get(11)?,
-                })
-            })
+            .query_map(
+                params![
+                    filter.site,
+                    filter.kind,
+                    filter.visitor,
+                    filter.session,
+                    limit
+                ],
+                |row| {
+                    Ok(EventRow {
+                        id: row.get(0)?,
+                        site: row.get(1)?,
+                        kind: row.get(2)?,
+                        visitor: row.get(3)?,
+                        session: row.get(4)?,
+                        ts: row.get(5)?,
+                        received_at: row.get(6)?,
+                        url: row.get(7)?,
+                        path: row.get(8)?,
+                        referrer: row.get(9)?,
+                        source_name: row.get(10)?,
+                        source_group: row.get(11)?,
+                    })
+                },
+            )
+            .map_err(internal)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+    }
+
+    fn list_events(
+        &self,
+        filter: &EventFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<RawEvent>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(concat!(
+                "SELECT site, received_at, raw FROM events",
+                event_filter_sql!(),
+                "ORDER BY rowid LIMIT ?5 OFFSET ?6"
+            ))
+            .map_err(internal)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(
+                params![
+                    filter.site,
+                    filter.kind,
+                    filter.visitor,
+                    filter.session,
+                    limit,
+                    offset
+                ],
+                |row| {
+                    Ok(RawEvent {
+                        site: row.get(0)?,
+                        received_at: row.get(1)?,
+                        raw: row.get(2)?,
+                    })
+                },
+            )
             .map_err(internal)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(internal)
     }
@@ -250,14 +312,14 @@ impl EventStore for SqliteStore {
     fn count_events_by_type(&self, filter: &EventFilter) -> Result<Vec<Count>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT type, COUNT(*) AS n FROM events
-                 WHERE (?1 IS NULL OR site = ?1)
-                 GROUP BY type ORDER BY n DESC, type",
-            )
+            .prepare_cached(concat!(
+                "SELECT type, COUNT(*) AS n FROM events",
+                event_filter_sql!(),
+                "GROUP BY type ORDER BY n DESC, type"
+            ))
             .map_err(internal)?;
         let rows = stmt
-            .query_map(params![filter.site], |row| {
+            .query_map(filter_params(filter), |row| {
                 Ok(Count {
                     key: row.get(0)?,
                     detail: None,
@@ -271,14 +333,14 @@ impl EventStore for SqliteStore {
     fn count_page_views_by_source(&self, filter: &EventFilter) -> Result<Vec<Count>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT COALESCE(source_group, ''), source_name, COUNT(*) AS n FROM events
-                 WHERE (?1 IS NULL OR site = ?1) AND type = 'page_view'
-                 GROUP BY 1, 2 ORDER BY n DESC, 1, 2",
-            )
+            .prepare_cached(concat!(
+                "SELECT COALESCE(source_group, ''), source_name, COUNT(*) AS n FROM events",
+                event_filter_sql!(),
+                "AND type = 'page_view' GROUP BY 1, 2 ORDER BY n DESC, 1, 2"
+            ))
             .map_err(internal)?;
         let rows = stmt
-            .query_map(params![filter.site], |row| {
+            .query_map(filter_params(filter), |row| {
                 Ok(Count {
                     key: row.get(0)?,
                     detail: row.get(1)?,
@@ -292,8 +354,8 @@ impl EventStore for SqliteStore {
     fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError> {
         let conn = self.reader();
         conn.query_row(
-            "SELECT COUNT(*) FROM events WHERE (?1 IS NULL OR site = ?1)",
-            params![filter.site],
+            concat!("SELECT COUNT(*) FROM events", event_filter_sql!()),
+            filter_params(filter),
             |row| get_count(row, 0),
         )
         .map_err(internal)
