@@ -66,7 +66,8 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
         !l.is_empty()
             && !l.starts_with('-')
             && !l.ends_with('-')
-            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            && l.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
     });
     let tld = domain.rsplit('.').next().unwrap_or("");
     if !labels_ok || tld.chars().count() < 2 || tld.bytes().all(|b| b.is_ascii_digit()) {
@@ -179,17 +180,8 @@ pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str
 
     if ty == "password"
         || ac_tokens().any(|t| matches!(t, "current-password" | "new-password" | "one-time-code"))
-        || any_key(&[
-            "pass",
-            "pwd",
-            "secret",
-            "csrf",
-            "token",
-            "otp",
-            "ssn",
-            "socialsecurity",
-        ])
-        || any_word(&|w| w == "pin")
+        || any_key(&["pass", "pwd", "secret", "csrf", "token", "socialsecurity"])
+        || any_word(&|w| matches!(w, "pin" | "otp" | "ssn"))
     {
         return FieldKind::Password;
     }
@@ -544,6 +536,10 @@ mod tests {
             ("hidden", "email", "", "", Other),
             ("checkbox", "newsletter", "", "", Other),
             ("text", "message", "", "", Other),
+            ("text", "business_name", "", "", Company),
+            ("text", "hotpot", "", "", Other),
+            ("text", "otp", "", "", Password),
+            ("text", "ssn", "", "", Password),
             ("", "", "", "", Other),
         ];
         for (ty, name, id, ac, want) in cases {
