@@ -10,5 +10,6 @@ pub mod lead;
 pub mod outbox;
 pub mod phone;
 pub mod source;
+pub mod swap;
 pub mod url;
 pub mod visit;

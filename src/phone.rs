@@ -1,7 +1,32 @@
 //! Phone numbers: parsing what marketers write, finding displayed numbers in page text, and
 //! format-preserving substitution. DOM-free; tested natively.
 //!
-//! (Skeleton: types and signatures other modules rely on. The finder and renderer land next.)
+//! # API
+//! - [`Region`], [`PhoneNumber::parse`], [`PhoneNumber::e164`]: numbers as written in the config.
+//! - [`Finder::new`] once per config (the site's own numbers, the *targets*), then
+//!   [`Finder::find`] on text: [`Found`] byte ranges and which target each one is.
+//!   [`Finder::might_contain`] is the quick reject (fewer digits than any target has).
+//! - [`render`]: a replacement written the way a displayed number is written.
+//! - [`tel_href`]: a `tel:` link rewritten to the replacement in E.164.
+//!
+//! Text split over several nodes and the edits that follow are [`crate::swap`]'s job; the web
+//! layer calls that, never the matching rules here directly.
+//!
+//! # What is a displayed number
+//! Digits (ASCII or full-width `０`-`９`) joined by at most three separators in a row: spaces
+//! (also no-break and ideographic), `-` `.` `/`, dashes and minus signs, full-width `－` `．` `／`,
+//! the prolonged sound mark `ー`, parentheses (also full-width). It may start with `+`, and may be
+//! followed by an extension (`x 12`, `ext. 12`, `#12`, `内線12`, `;ext=12`), which belongs to the
+//! match and is kept as displayed. A target matches in national form (trunk `0`, or for NANP an
+//! optional leading `1`), after `+CC` (with or without `(0)` or a stray trunk `0`), or after an
+//! international prefix (`00`, and `011` in NANP, `010` in Japan).
+//!
+//! A match must stand alone: the character before it and after it is not an ASCII or
+//! full-width letter or digit, not a currency sign (`¥3,123,...`), not `円`/`%` after it, and not
+//! a joiner (`-`, `.`, `/`, `,`, ...) with a digit beyond it (`2024-03-12`, `12-0312345678`).
+//! Japanese text right next to a number (`電話03-1234-5678まで`) is fine. A match may end where
+//! whitespace separates it from further digits (`415 555 0100 24/7`), never inside a digit
+//! group (`03-1234-56789`).
 
 /// A country whose national number formats the snippet understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,7 +39,14 @@ pub enum Region {
     CA,
     /// United Kingdom (+44, trunk 0).
     GB,
+    /// France (+33, trunk 0).
+    FR,
+    /// Germany (+49, trunk 0).
+    DE,
 }
+
+/// Calling codes of the supported regions; no code is a prefix of another.
+const CALLING_CODES: [u16; 5] = [1, 33, 44, 49, 81];
 
 impl Region {
     /// Parses an ISO 3166 alpha-2 code, case-insensitively (`UK` is accepted for `GB`).
@@ -24,6 +56,8 @@ impl Region {
             "US" => Some(Region::US),
             "CA" => Some(Region::CA),
             "GB" | "UK" => Some(Region::GB),
+            "FR" => Some(Region::FR),
+            "DE" => Some(Region::DE),
             _ => None,
         }
     }
@@ -35,6 +69,8 @@ impl Region {
             Region::US => "US",
             Region::CA => "CA",
             Region::GB => "GB",
+            Region::FR => "FR",
+            Region::DE => "DE",
         }
     }
 
@@ -44,6 +80,53 @@ impl Region {
             Region::JP => 81,
             Region::US | Region::CA => 1,
             Region::GB => 44,
+            Region::FR => 33,
+            Region::DE => 49,
+        }
+    }
+
+    /// The region whose number rules apply to a calling code (`1` → [`Region::US`], whose
+    /// rules Canada shares).
+    pub fn for_calling_code(cc: u16) -> Option<Region> {
+        match cc {
+            1 => Some(Region::US),
+            33 => Some(Region::FR),
+            44 => Some(Region::GB),
+            49 => Some(Region::DE),
+            81 => Some(Region::JP),
+            _ => None,
+        }
+    }
+
+    /// Lengths a national significant number (no trunk prefix) may have.
+    fn nsn_len(self) -> (usize, usize) {
+        match self {
+            Region::JP | Region::GB => (9, 10),
+            Region::US | Region::CA => (10, 10),
+            Region::FR => (9, 9),
+            Region::DE => (6, 11),
+        }
+    }
+
+    /// The hint when a number of this region has the wrong shape.
+    fn hint(self) -> &'static str {
+        match self {
+            Region::JP => "expected 10 or 11 digits starting with 0 for a JP number",
+            Region::US | Region::CA => {
+                "expected 10 digits (area code and number) for a US/CA number"
+            }
+            Region::GB => "expected 10 or 11 digits starting with 0 for a GB number",
+            Region::FR => "expected 10 digits starting with 0 for a FR number",
+            Region::DE => "expected 7 to 12 digits starting with 0 for a DE number",
+        }
+    }
+
+    /// The international call prefixes dialled from this region, besides `00`.
+    fn exit_code(self) -> Option<&'static [u8]> {
+        match self {
+            Region::US | Region::CA => Some(b"011"),
+            Region::JP => Some(b"010"),
+            _ => None,
         }
     }
 }
@@ -60,36 +143,1572 @@ pub struct PhoneNumber {
 }
 
 impl PhoneNumber {
-    /// Parses a number as a marketer writes it (`03-1234-5678`, `+1 (415) 555-0100 x12`).
+    /// Parses a number as a marketer writes it: `03-1234-5678`, `(03)1234-5678`,
+    /// `+1 (415) 555-0100 x12`, `+44 (0)20 7946 0018`, `0044 20 7946 0018`, `1-415-555-0100`,
+    /// `０３－１２３４－５６７８`, `03-1234-5678 内線123`. `region` gives the country of
+    /// national forms; `+CC` and `00CC` forms may be of any supported country.
     ///
     /// # Errors
-    /// A short hint when it is not a phone number of `region` or an international number.
+    /// A short hint when it is not a phone number of `region` or an international number
+    /// (`expected 10 or 11 digits starting with 0 for a JP number`).
     pub fn parse(written: &str, region: Region) -> Result<PhoneNumber, &'static str> {
-        let digits: String = written.chars().filter(|c| c.is_ascii_digit()).collect();
-        let intl = written.trim_start().starts_with('+');
-        let (cc, national) = if intl {
-            let cc = region.calling_code();
-            let cc_s = cc.to_string();
-            match digits.strip_prefix(cc_s.as_str()) {
-                Some(rest) => (cc, rest.to_string()),
-                None => return Err("unknown country calling code"),
+        let mut s = written.trim_matches(is_space);
+        if s.len() >= 4 && s.as_bytes()[..4].eq_ignore_ascii_case(b"tel:") {
+            s = &s[4..];
+        }
+        let mut d: Vec<u8> = Vec::with_capacity(16);
+        let mut plus = false;
+        let mut extension = None;
+        let mut last_end = 0;
+        for (i, c) in s.char_indices() {
+            if let Some(v) = digit_value(c) {
+                d.push(b'0' + v);
+                last_end = i + c.len_utf8();
+            } else if is_plus(c) && d.is_empty() && !plus {
+                plus = true;
+            } else if is_sep(c) {
+                continue;
+            } else if d.is_empty() {
+                return Err("expected 7 to 13 digits");
+            } else {
+                match ext_at(s, last_end) {
+                    Some((ds, e)) if s[e..].chars().all(|c| is_space(c) || is_paren(c)) => {
+                        extension = Some(s[ds..e].chars().filter_map(ascii_digit).collect());
+                        break;
+                    }
+                    _ => {
+                        return Err("unexpected character (write an extension as x123 or ext. 123)")
+                    }
+                }
             }
-        } else {
-            let trunk = if region.calling_code() == 1 { '1' } else { '0' };
-            let rest = digits.strip_prefix(trunk).unwrap_or(&digits);
-            (region.calling_code(), rest.to_string())
-        };
-        if national.len() < 6 || national.len() > 12 {
+        }
+        if d.len() < 6 {
             return Err("expected 7 to 13 digits");
         }
-        Ok(PhoneNumber { country_code: cc, national, extension: None })
+        let exit = if d.starts_with(b"00") {
+            Some(2)
+        } else {
+            region
+                .exit_code()
+                .filter(|x| d.starts_with(x))
+                .map(|x| x.len())
+        };
+        let (cc, nsn): (u16, &[u8]) = match (plus, exit) {
+            (true, _) => intl_parts(&d)?,
+            (false, Some(x)) => intl_parts(&d[x..])?,
+            (false, None) if region.calling_code() == 1 => {
+                let nsn = if d.len() == 11 && d[0] == b'1' {
+                    &d[1..]
+                } else {
+                    &d[..]
+                };
+                (1, nsn)
+            }
+            (false, None) => match d.split_first() {
+                Some((b'0', nsn)) => (region.calling_code(), nsn),
+                _ => return Err(region.hint()),
+            },
+        };
+        let rules = Region::for_calling_code(cc).unwrap_or(region);
+        let (lo, hi) = rules.nsn_len();
+        if nsn.len() < lo || nsn.len() > hi {
+            return Err(rules.hint());
+        }
+        if cc == 1 {
+            if nsn[0] < b'2' || nsn[3] < b'2' {
+                return Err("a US/CA area code and exchange cannot start with 0 or 1");
+            }
+        } else if nsn[0] == b'0' {
+            return Err(rules.hint());
+        } else if cc == 81 && nsn.len() == 10 && (nsn[1] != b'0' || !b"256789".contains(&nsn[0])) {
+            // Ten digits only for 020, 050, 060, 070, 080, 090 and 0800; landlines have nine.
+            return Err(rules.hint());
+        }
+        Ok(PhoneNumber {
+            country_code: cc,
+            national: nsn.iter().map(|&b| b as char).collect(),
+            extension,
+        })
     }
 
     /// The number in E.164 (`+81312345678`), without extension.
     pub fn e164(&self) -> String {
-        let mut s = String::from("+");
-        s.push_str(&self.country_code.to_string());
+        let mut s = String::with_capacity(16);
+        s.push('+');
+        push_number(&mut s, self.country_code, false);
         s.push_str(&self.national);
         s
+    }
+
+    fn trunk_zero(&self) -> bool {
+        self.country_code != 1
+    }
+}
+
+/// Splits `CC NSN` (after `+` or an international prefix); a trunk `0` after the code, as in
+/// `+44 (0)20` or the common `+81 03-...`, is dropped.
+fn intl_parts(d: &[u8]) -> Result<(u16, &[u8]), &'static str> {
+    let (cc, l) = known_cc_prefix(d).ok_or("unknown or unsupported country calling code")?;
+    let rest = &d[l..];
+    match rest.split_first() {
+        Some((b'0', nsn)) if cc != 1 => Ok((cc, nsn)),
+        _ => Ok((cc, rest)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Characters
+
+fn digit_value(c: char) -> Option<u8> {
+    match c {
+        '0'..='9' => Some(c as u8 - b'0'),
+        '\u{ff10}'..='\u{ff19}' => Some((c as u32 - 0xff10) as u8),
+        _ => None,
+    }
+}
+
+fn ascii_digit(c: char) -> Option<char> {
+    digit_value(c).map(|v| (b'0' + v) as char)
+}
+
+fn is_space(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\t' | '\n' | '\r' | '\u{a0}' | '\u{2009}' | '\u{202f}' | '\u{3000}'
+    )
+}
+
+/// Separators that join digit groups inside a number (and, beside a digit, make a longer run).
+fn is_connector(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '.' | '/' | '\u{2010}'
+            ..='\u{2015}'
+                | '\u{2212}'
+                | '\u{ff0d}'
+                | '\u{ff0e}'
+                | '\u{ff0f}'
+                | '\u{30fc}'
+                | '\u{ff70}'
+    )
+}
+
+fn is_paren(c: char) -> bool {
+    matches!(c, '(' | ')' | '\u{ff08}' | '\u{ff09}')
+}
+
+fn is_open_paren(c: char) -> bool {
+    matches!(c, '(' | '\u{ff08}')
+}
+
+fn is_sep(c: char) -> bool {
+    is_space(c) || is_connector(c) || is_paren(c)
+}
+
+fn is_plus(c: char) -> bool {
+    matches!(c, '+' | '\u{ff0b}')
+}
+
+/// Letters and digits a number must not touch (CJK text may).
+fn is_wordish(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || c == '_'
+        || matches!(c, '\u{ff10}'..='\u{ff19}' | '\u{ff21}'..='\u{ff3a}' | '\u{ff41}'..='\u{ff5a}')
+}
+
+/// Between two digits, these make one longer run (`2024-03-12`, `3,123,456`).
+fn is_joiner(c: char) -> bool {
+    is_connector(c) || matches!(c, ',' | '\u{ff0c}')
+}
+
+fn is_money_before(c: char) -> bool {
+    matches!(
+        c,
+        '$' | '¥' | '£' | '€' | '\u{ffe5}' | '\u{ff04}' | '\u{ffe1}'
+    )
+}
+
+fn is_money_after(c: char) -> bool {
+    matches!(c, '円' | '%' | '\u{ff05}')
+}
+
+fn push_digit(out: &mut String, ascii: u8, wide: bool) {
+    if wide {
+        out.push(char::from_u32(0xff10 + u32::from(ascii - b'0')).unwrap_or('0'));
+    } else {
+        out.push(ascii as char);
+    }
+}
+
+/// Pushes `n` in decimal without `core::fmt`.
+fn push_number(out: &mut String, n: u16, wide: bool) {
+    let (b, l) = ascii_number(n);
+    for &x in &b[..l] {
+        push_digit(out, x, wide);
+    }
+}
+
+fn ascii_number(mut n: u16) -> ([u8; 5], usize) {
+    let mut b = [0u8; 5];
+    let mut l = 0;
+    loop {
+        b[l] = b'0' + (n % 10) as u8;
+        l += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    b[..l].reverse();
+    (b, l)
+}
+
+fn known_cc_prefix(d: &[u8]) -> Option<(u16, usize)> {
+    CALLING_CODES.iter().find_map(|&cc| {
+        let (b, l) = ascii_number(cc);
+        d.starts_with(&b[..l]).then_some((cc, l))
+    })
+}
+
+/// An extension right after a number's last digit (byte `i`): `x12`, ` ext. 12`, `#12`,
+/// ` 内線12`, `;ext=12`, ` (内線12`. Returns the byte range of its digits.
+fn ext_at(s: &str, i: usize) -> Option<(usize, usize)> {
+    const MARKERS: [&str; 6] = ["extension", "ext", "\u{5185}\u{7dda}", "x", "#", "\u{5185}"];
+    let mut j = i;
+    let mut skipped = 0;
+    for c in s[i..].chars() {
+        if skipped < 3 && (is_space(c) || is_open_paren(c) || matches!(c, ',' | ';')) {
+            skipped += 1;
+            j += c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    let rest = &s.as_bytes()[j..];
+    let m = MARKERS
+        .iter()
+        .find(|m| rest.len() >= m.len() && rest[..m.len()].eq_ignore_ascii_case(m.as_bytes()))?;
+    j += m.len();
+    let mut skipped = 0;
+    for c in s[j..].chars() {
+        if skipped < 2 && (is_space(c) || matches!(c, '.' | ':' | '=' | '\u{ff1a}' | '\u{ff0e}')) {
+            skipped += 1;
+            j += c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    let ds = j;
+    let mut n = 0;
+    for c in s[j..].chars() {
+        if digit_value(c).is_none() {
+            break;
+        }
+        n += 1;
+        j += c.len_utf8();
+    }
+    (1..=6).contains(&n).then_some((ds, j))
+}
+
+/// Whether the extension digits in `s` equal `ascii`.
+fn digits_eq(s: &str, ascii: &str) -> bool {
+    s.chars().filter_map(ascii_digit).eq(ascii.chars())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding
+
+/// One displayed number found in text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    /// Byte offset of its first character (a digit, `+`, or an opening parenthesis that is
+    /// closed inside the number).
+    pub start: usize,
+    /// Byte offset just past its last digit, or past its extension's last digit.
+    pub end: usize,
+    /// Index of the target (in the list given to [`Finder::new`]).
+    pub target: usize,
+}
+
+/// Finds the site's own numbers (the targets) wherever and however text displays them.
+///
+/// Built once per config; [`Finder::find`] allocates nothing per character.
+#[derive(Debug, Clone)]
+pub struct Finder {
+    targets: Vec<PhoneNumber>,
+    keys: Vec<Key>,
+    region: Region,
+    min_digits: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Key {
+    cc: ([u8; 5], usize),
+    nsn: Vec<u8>,
+}
+
+/// The most digits one candidate collects; the longest form (`011 44 0 20 7946 0018`) has 16.
+const MAX_DIGITS: usize = 24;
+
+impl Finder {
+    /// A finder for `targets`; `region` is the site's country (its international call prefix,
+    /// such as `011` or `010`, is recognised besides `00` and `+`).
+    pub fn new(targets: &[PhoneNumber], region: Region) -> Finder {
+        let keys: Vec<Key> = targets
+            .iter()
+            .map(|t| Key {
+                cc: ascii_number(t.country_code),
+                nsn: t.national.bytes().collect(),
+            })
+            .collect();
+        let min_digits = targets
+            .iter()
+            .map(|t| t.national.len() + usize::from(t.trunk_zero()))
+            .min()
+            .unwrap_or(usize::MAX)
+            .max(1);
+        Finder {
+            targets: targets.to_vec(),
+            keys,
+            region,
+            min_digits,
+        }
+    }
+
+    /// The targets, in the order given to [`Finder::new`].
+    pub fn targets(&self) -> &[PhoneNumber] {
+        &self.targets
+    }
+
+    /// The site's region.
+    pub fn region(&self) -> Region {
+        self.region
+    }
+
+    /// Quick reject: false when `text` has fewer digits (ASCII or full-width) than the shortest
+    /// target can be displayed with, so it cannot hold a target.
+    pub fn might_contain(&self, text: &str) -> bool {
+        let b = text.as_bytes();
+        let mut n = 0;
+        let mut i = 0;
+        while i < b.len() {
+            let x = b[i];
+            if x.is_ascii_digit() {
+                n += 1;
+            } else if x == 0xef
+                && i + 2 < b.len()
+                && b[i + 1] == 0xbc
+                && (0x90..=0x99).contains(&b[i + 2])
+            {
+                n += 1;
+                i += 2;
+            }
+            if n >= self.min_digits {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// Every displayed target in `text`, left to right, not overlapping.
+    pub fn find(&self, text: &str) -> Vec<Found> {
+        let mut out = Vec::new();
+        if !self.might_contain(text) {
+            return out;
+        }
+        let mut prev: Option<char> = None;
+        let mut prev2: Option<char> = None;
+        let mut skip_to = 0;
+        for (i, c) in text.char_indices() {
+            if i >= skip_to
+                && (digit_value(c).is_some() || is_plus(c) || is_open_paren(c))
+                && left_ok(prev, prev2)
+            {
+                if let Some(f) = self.try_at(text, i) {
+                    skip_to = f.end;
+                    out.push(f);
+                }
+            }
+            prev2 = prev;
+            prev = Some(c);
+        }
+        out
+    }
+
+    /// The target displayed by a candidate starting at byte `start`, if any.
+    fn try_at(&self, text: &str, start: usize) -> Option<Found> {
+        let mut digits = [0u8; MAX_DIGITS];
+        let mut ends = [0usize; MAX_DIGITS];
+        // Whether a match may end after digit k: only where whitespace separates more digits.
+        let mut can_end = [false; MAX_DIGITS];
+        let mut n = 0;
+        let mut first = start;
+        let mut plus = false;
+        let mut seps = 0;
+        let mut ws = false;
+        let mut digit_follows = false;
+        for (off, c) in text[start..].char_indices() {
+            let at = start + off;
+            if let Some(v) = digit_value(c) {
+                if n > 0 {
+                    can_end[n - 1] = ws;
+                } else {
+                    first = at;
+                }
+                if n == MAX_DIGITS {
+                    digit_follows = true;
+                    break;
+                }
+                digits[n] = b'0' + v;
+                ends[n] = at + c.len_utf8();
+                n += 1;
+                seps = 0;
+                ws = false;
+            } else if off == 0 && is_plus(c) {
+                plus = true;
+            } else if seps < 3 && is_sep(c) {
+                seps += 1;
+                ws |= is_space(c);
+            } else {
+                break;
+            }
+        }
+        if n == 0 {
+            return None;
+        }
+        if !digit_follows {
+            can_end[n - 1] = true;
+        }
+        let d = &digits[..n];
+        let mut best: Option<(usize, u8, usize, usize)> = None; // (len, rank, target, end)
+        for (ti, k) in self.keys.iter().enumerate() {
+            let Some(l) = self.match_len(k, d, plus) else {
+                continue;
+            };
+            if !can_end[l - 1] {
+                continue;
+            }
+            let mut end = ends[l - 1];
+            let ext = ext_at(text, end);
+            let rank = match (&self.targets[ti].extension, ext) {
+                (Some(want), Some((ds, de))) if digits_eq(&text[ds..de], want) => 2,
+                (Some(_), _) => continue,
+                (None, _) => 1,
+            };
+            if let Some((_, de)) = ext {
+                end = de;
+            }
+            if !right_ok(text, end) {
+                continue;
+            }
+            if best.is_none_or(|(bl, br, _, _)| (l, rank) > (bl, br)) {
+                best = Some((l, rank, ti, end));
+            }
+        }
+        let (_, _, target, end) = best?;
+        let mut start = start;
+        if text[start..].starts_with(is_open_paren) && !text[start..end].contains([')', '\u{ff09}'])
+        {
+            start = first;
+        }
+        Some(Found { start, end, target })
+    }
+
+    /// How many of the digits `d` display target `k`, the longest form first.
+    fn match_len(&self, k: &Key, d: &[u8], plus: bool) -> Option<usize> {
+        if plus {
+            return intl_len(k, d, 0);
+        }
+        let mut best = None;
+        if d.starts_with(b"00") {
+            best = intl_len(k, d, 2);
+        }
+        if let Some(x) = self.region.exit_code().filter(|x| d.starts_with(x)) {
+            best = best.max(intl_len(k, d, x.len()));
+        }
+        let trunk = if k.cc.1 == 1 && k.cc.0[0] == b'1' {
+            // NANP: an optional leading 1.
+            if d.starts_with(&k.nsn) {
+                best = best.max(Some(k.nsn.len()));
+            }
+            b'1'
+        } else {
+            b'0'
+        };
+        if d.first() == Some(&trunk) && d[1..].starts_with(&k.nsn) {
+            best = best.max(Some(1 + k.nsn.len()));
+        }
+        best
+    }
+}
+
+/// Digits of `CC [0] NSN` from `d[off..]`.
+fn intl_len(k: &Key, d: &[u8], off: usize) -> Option<usize> {
+    let cc = &k.cc.0[..k.cc.1];
+    let rest = d[off..].strip_prefix(cc)?;
+    let at = off + cc.len();
+    if rest.starts_with(&k.nsn) {
+        Some(at + k.nsn.len())
+    } else if cc != b"1" && rest.first() == Some(&b'0') && rest[1..].starts_with(&k.nsn) {
+        Some(at + 1 + k.nsn.len())
+    } else {
+        None
+    }
+}
+
+/// May a number start right after `prev` (with `prev2` before it)?
+fn left_ok(prev: Option<char>, prev2: Option<char>) -> bool {
+    match prev {
+        None => true,
+        Some(p) if is_wordish(p) || is_money_before(p) || is_plus(p) => false,
+        Some(p) if is_joiner(p) => prev2.is_none_or(|q| digit_value(q).is_none()),
+        Some(_) => true,
+    }
+}
+
+/// May a number end at byte `end` of `text`?
+fn right_ok(text: &str, end: usize) -> bool {
+    let mut it = text[end..].chars();
+    match it.next() {
+        None => true,
+        Some(c) if is_wordish(c) || is_money_after(c) => false,
+        Some(c) if is_joiner(c) => it.next().is_none_or(|q| digit_value(q).is_none()),
+        Some(_) => true,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes: how a number is written
+
+/// The digits of a written or displayed number's main part (its extension excluded).
+#[derive(Debug, Default)]
+pub(crate) struct Shape {
+    /// Byte range of each digit.
+    pub(crate) digits: Vec<(usize, usize)>,
+    /// Each digit as ASCII.
+    pub(crate) ascii: Vec<u8>,
+    /// Byte offset where the main part ends (the extension, if any, follows).
+    pub(crate) main_end: usize,
+    plus: bool,
+    wide: bool,
+}
+
+impl Shape {
+    pub(crate) fn of(s: &str) -> Shape {
+        let mut sh = Shape::default();
+        for (i, c) in s.char_indices() {
+            if let Some(v) = digit_value(c) {
+                if sh.digits.is_empty() {
+                    sh.wide = c > '9';
+                }
+                sh.digits.push((i, i + c.len_utf8()));
+                sh.ascii.push(b'0' + v);
+                sh.main_end = i + c.len_utf8();
+            } else if is_plus(c) && sh.digits.is_empty() {
+                sh.plus = true;
+            } else if !is_sep(c) {
+                break;
+            }
+        }
+        sh
+    }
+
+    /// Whether a digit group ends after digit `k - 1` (or `k` is 0 or past the end).
+    fn boundary(&self, k: usize) -> bool {
+        k == 0 || k >= self.digits.len() || self.digits[k - 1].1 != self.digits[k].0
+    }
+
+    /// Sizes of the digit groups from digit `from` on.
+    pub(crate) fn groups(&self, from: usize) -> Vec<usize> {
+        let mut g: Vec<usize> = Vec::new();
+        for k in from..self.digits.len() {
+            match g.last_mut() {
+                Some(last) if !self.boundary(k) => *last += 1,
+                _ => g.push(1),
+            }
+        }
+        g
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// `+CC ...` or `00 CC ...`.
+    Intl,
+    /// NANP with its leading `1`: `1-415-555-0100`.
+    NanpOne,
+    /// National: `03-1234-5678`, `(415) 555-0100`.
+    National,
+}
+
+/// How a shape reads: its style and where its body (the digits grouped like a national number)
+/// starts.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    style: Style,
+    cc: Option<u16>,
+    /// Digits before the calling code (`00`, `011`).
+    exit_len: usize,
+    cc_len: usize,
+    /// Digits before the body.
+    pre: usize,
+    /// `(0)` is part of the prefix.
+    paren_trunk: bool,
+    /// The body starts with a trunk `0` (`03-...` or `+81 03-...`).
+    body_trunk: bool,
+}
+
+fn read(sh: &Shape, known: Option<u16>) -> Reading {
+    let d = &sh.ascii[..];
+    let intl = |exit_len: usize| -> Option<Reading> {
+        let rest = &d[exit_len..];
+        let (cc, cc_len) = match known {
+            Some(k) => {
+                let (b, l) = ascii_number(k);
+                rest.starts_with(&b[..l]).then_some((k, l))?
+            }
+            None => known_cc_prefix(rest)?,
+        };
+        let mut pre = exit_len + cc_len;
+        let (mut paren_trunk, mut body_trunk) = (false, false);
+        if cc != 1 && d.get(pre) == Some(&b'0') {
+            let own = sh.boundary(pre) && sh.boundary(pre + 1) && pre + 1 < d.len();
+            if own {
+                paren_trunk = true;
+                pre += 1;
+            } else {
+                body_trunk = true;
+            }
+        }
+        Some(Reading {
+            style: Style::Intl,
+            cc: Some(cc),
+            exit_len,
+            cc_len,
+            pre,
+            paren_trunk,
+            body_trunk,
+        })
+    };
+    if sh.plus {
+        if let Some(r) = intl(0) {
+            return r;
+        }
+    } else {
+        if d.starts_with(b"00") {
+            if let Some(r) = intl(2) {
+                return r;
+            }
+        }
+        if (d.starts_with(b"011") || d.starts_with(b"010")) && sh.boundary(3) {
+            if let Some(r) = intl(3) {
+                return r;
+            }
+        }
+    }
+    let national = Reading {
+        style: Style::National,
+        cc: known,
+        exit_len: 0,
+        cc_len: 0,
+        pre: 0,
+        paren_trunk: false,
+        body_trunk: d.first() == Some(&b'0'),
+    };
+    if d.len() == 11 && d[0] == b'1' && known.is_none_or(|k| k == 1) {
+        return Reading {
+            style: Style::NanpOne,
+            cc: Some(1),
+            pre: 1,
+            body_trunk: false,
+            ..national
+        };
+    }
+    national
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+/// The replacement as `displayed` writes numbers: same prefix style (`+81 3-...` stays
+/// international, `03-...` national, `+44 (0)20` keeps `(0)`, `1-415-...` keeps the `1`), same
+/// separators, parentheses and digit width (full-width stays full-width). The displayed digit
+/// grouping is kept when it fits the replacement; otherwise the grouping of
+/// `replacement_written` (as the marketer wrote it) is used, in the displayed style. An
+/// extension displayed after the number is kept as it is (its digits become the replacement's
+/// extension if it has one).
+///
+/// # Example
+/// ```
+/// use ringtrail::phone::{render, PhoneNumber, Region};
+/// let r = PhoneNumber::parse("0120-123-456", Region::JP).unwrap();
+/// assert_eq!(render("(03)1234-5678", "0120-123-456", &r), "(0120)123-456");
+/// assert_eq!(render("+81 3-1234-5678", "0120-123-456", &r), "+81 120-123-456");
+/// assert_eq!(render("０３－１２３４－５６７８", "0120-123-456", &r), "０１２０－１２３－４５６");
+/// ```
+pub fn render(displayed: &str, replacement_written: &str, replacement: &PhoneNumber) -> String {
+    render_known(displayed, None, replacement_written, replacement)
+}
+
+/// [`render`] when the displayed number's calling code is known (the matched target's).
+pub(crate) fn render_known(
+    displayed: &str,
+    known: Option<u16>,
+    written: &str,
+    repl: &PhoneNumber,
+) -> String {
+    let sh = Shape::of(displayed);
+    if sh.digits.is_empty() {
+        return String::from(written);
+    }
+    let rd = read(&sh, known);
+    if rd.pre >= sh.digits.len() {
+        return String::from(written);
+    }
+    let wide = sh.wide;
+    let trunk0 = repl.trunk_zero();
+    let shown_cc = rd.cc.unwrap_or(match (rd.body_trunk, trunk0) {
+        (true, true) => repl.country_code,
+        (true, false) => 0,
+        (false, _) => 1,
+    });
+    let body_start = sh.digits[rd.pre].0;
+    let mut out = String::with_capacity(displayed.len() + 8);
+    let mut rb: Vec<u8> = Vec::with_capacity(repl.national.len() + 1);
+    match rd.style {
+        Style::Intl => {
+            let cc_start = sh.digits[rd.exit_len].0;
+            let cc_end = sh.digits[rd.exit_len + rd.cc_len - 1].1;
+            out.push_str(&displayed[..cc_start]);
+            push_number(&mut out, repl.country_code, wide);
+            let between = &displayed[cc_end..body_start];
+            if rd.paren_trunk && !trunk0 {
+                out.extend(
+                    between
+                        .chars()
+                        .filter(|&c| digit_value(c).is_none() && !is_paren(c)),
+                );
+            } else {
+                out.push_str(between);
+            }
+            if rd.body_trunk && trunk0 {
+                rb.push(b'0');
+            }
+        }
+        _ if shown_cc != repl.country_code => {
+            // A national display cannot show another country's number: go international.
+            out.push(if wide { '\u{ff0b}' } else { '+' });
+            push_number(&mut out, repl.country_code, wide);
+            out.push(if wide { '\u{3000}' } else { ' ' });
+            let lead = sh.digits[0].0;
+            out.push_str(&displayed[..lead]);
+        }
+        Style::NanpOne => out.push_str(&displayed[..body_start]),
+        Style::National => {
+            out.push_str(&displayed[..body_start]);
+            if trunk0 {
+                rb.push(b'0');
+            }
+        }
+    }
+    rb.extend(repl.national.bytes());
+
+    // Digit groups: displayed, written, chosen.
+    let shown = sh.groups(rd.pre);
+    let mut seps: Vec<&str> = Vec::with_capacity(shown.len());
+    let mut k = rd.pre;
+    for &g in &shown[..shown.len() - 1] {
+        k += g;
+        seps.push(&displayed[sh.digits[k - 1].1..sh.digits[k].0]);
+    }
+    let own = written_groups(written, repl, rb.len(), rb[0] == b'0' && trunk0);
+    let groups: Vec<usize> = if shown.len() == 1 {
+        vec![rb.len()]
+    } else if own.len() > 1 {
+        own
+    } else {
+        fit(&shown, rb.len())
+    };
+    let mut chosen: Vec<String> = Vec::with_capacity(groups.len());
+    if groups.len() == shown.len() {
+        chosen.extend(seps.iter().map(|s| String::from(*s)));
+    } else {
+        let main: String = seps
+            .last()
+            .map(|s| s.chars().filter(|&c| !is_paren(c)).collect())
+            .unwrap_or_default();
+        let main = if main.is_empty() {
+            String::from(if wide { "\u{ff0d}" } else { "-" })
+        } else {
+            main
+        };
+        let paren_first = out.ends_with(is_open_paren)
+            && seps.first().is_some_and(|s| s.contains([')', '\u{ff09}']));
+        for i in 0..groups.len().saturating_sub(1) {
+            if i == 0 && paren_first {
+                chosen.push(String::from(seps[0]));
+            } else {
+                chosen.push(main.clone());
+            }
+        }
+    }
+    let mut at = 0;
+    for (i, &g) in groups.iter().enumerate() {
+        for &b in &rb[at..at + g] {
+            push_digit(&mut out, b, wide);
+        }
+        at += g;
+        if let Some(s) = chosen.get(i) {
+            if i + 1 < groups.len() {
+                out.push_str(s);
+            }
+        }
+    }
+
+    // Extension.
+    let tail = &displayed[sh.main_end..];
+    match &repl.extension {
+        None => out.push_str(tail),
+        Some(e) => match ext_at(tail, 0) {
+            Some((ds, de)) => {
+                let ext_wide = tail[ds..].starts_with(|c: char| c > '9');
+                out.push_str(&tail[..ds]);
+                e.bytes().for_each(|b| push_digit(&mut out, b, ext_wide));
+                out.push_str(&tail[de..]);
+            }
+            None => {
+                out.push_str(tail);
+                out.push_str(if repl.country_code == 81 {
+                    " \u{5185}\u{7dda}"
+                } else {
+                    " ext. "
+                });
+                e.bytes().for_each(|b| push_digit(&mut out, b, wide));
+            }
+        },
+    }
+    out
+}
+
+/// The digit groups of the replacement as the marketer wrote it, sized for a body of `len`
+/// digits (`with_trunk`: the body starts with the trunk 0); empty when they do not fit.
+fn written_groups(written: &str, repl: &PhoneNumber, len: usize, with_trunk: bool) -> Vec<usize> {
+    let sh = Shape::of(written);
+    if sh.digits.is_empty() {
+        return Vec::new();
+    }
+    let rd = read(&sh, Some(repl.country_code));
+    let mut g = sh.groups(rd.pre);
+    let has_trunk = match rd.style {
+        Style::National => repl.trunk_zero() && rd.body_trunk,
+        Style::Intl => rd.body_trunk,
+        Style::NanpOne => false,
+    };
+    if with_trunk && !has_trunk {
+        if let Some(first) = g.first_mut() {
+            *first += 1;
+        }
+    } else if !with_trunk && has_trunk {
+        if g.first() == Some(&1) {
+            g.remove(0);
+        } else if let Some(first) = g.first_mut() {
+            *first -= 1;
+        }
+    }
+    if g.iter().sum::<usize>() != len {
+        g.clear();
+    }
+    g
+}
+
+/// `groups` resized to hold `len` digits: the last group grows or shrinks.
+fn fit(groups: &[usize], len: usize) -> Vec<usize> {
+    let mut g = groups.to_vec();
+    let mut sum: usize = g.iter().sum();
+    while sum > len {
+        let over = sum - len;
+        match g.last_mut() {
+            Some(last) if *last > over => {
+                *last -= over;
+                sum = len;
+            }
+            Some(last) => {
+                sum -= *last;
+                g.pop();
+            }
+            None => break,
+        }
+    }
+    if sum < len {
+        match g.last_mut() {
+            Some(last) => *last += len - sum,
+            None => g.push(len),
+        }
+    }
+    g
+}
+
+// ---------------------------------------------------------------------------------------------
+// tel: links
+
+/// Rewrites a `tel:` href that dials a target to its replacement in E.164
+/// (`tel:03-1234-5678` → `tel:+81355550001`), keeping an extension (`;ext=12`, or `x12` in the
+/// number) as `;ext=`; other parameters (`phone-context`) are dropped, since E.164 is global.
+/// `replacements[i]` is what target `i` becomes: `(as written, parsed)`.
+///
+/// Returns `None` when the href is not a `tel:` link to a target, or the target has no
+/// replacement.
+pub fn tel_href(
+    href: &str,
+    finder: &Finder,
+    replacements: &[Option<(&str, &PhoneNumber)>],
+) -> Option<String> {
+    let h = href.trim();
+    if h.len() < 4 || !h.as_bytes()[..4].eq_ignore_ascii_case(b"tel:") {
+        return None;
+    }
+    let rest = percent_decode(&h[4..]);
+    let f = *finder.find(&rest).first()?;
+    let after = rest[f.end..].trim_start_matches(is_space);
+    if !rest[..f.start].trim_matches(is_space).is_empty()
+        || !(after.is_empty() || after.starts_with(';'))
+    {
+        return None;
+    }
+    let (_, repl) = replacements.get(f.target).copied().flatten()?;
+    let shown = &rest[f.start..f.end];
+    let shown_ext = ext_at(shown, Shape::of(shown).main_end)
+        .map(|(ds, de)| shown[ds..de].chars().filter_map(ascii_digit).collect());
+    let ext = repl
+        .extension
+        .clone()
+        .or(shown_ext)
+        .or_else(|| ext_param(after));
+    let mut out = String::from("tel:");
+    out.push_str(&repl.e164());
+    if let Some(e) = ext {
+        out.push_str(";ext=");
+        out.push_str(&e);
+    }
+    Some(out)
+}
+
+/// The `ext=` parameter of `;a=b;ext=12`.
+fn ext_param(params: &str) -> Option<String> {
+    params.split(';').find_map(|p| {
+        let p = p.trim();
+        (p.len() > 4 && p.as_bytes()[..4].eq_ignore_ascii_case(b"ext="))
+            .then(|| p[4..].chars().filter_map(ascii_digit).collect::<String>())
+    })
+}
+
+/// Decodes `%XX` escapes (UTF-8); a malformed escape is kept as written.
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return String::from(s);
+    }
+    let b = s.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let hex = |x: u8| (x as char).to_digit(16).map(|v| v as u8);
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| String::from(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(written: &str, region: Region) -> PhoneNumber {
+        PhoneNumber::parse(written, region).unwrap_or_else(|e| panic!("{written}: {e}"))
+    }
+
+    #[test]
+    fn parse_table() {
+        use Region::*;
+        // (written, region, Ok((cc, national, ext)) | Err(hint fragment))
+        type Want = Result<(u16, &'static str, Option<&'static str>), &'static str>;
+        let cases: &[(&str, Region, Want)] = &[
+            ("03-1234-5678", JP, Ok((81, "312345678", None))),
+            ("(03)1234-5678", JP, Ok((81, "312345678", None))),
+            ("03(1234)5678", JP, Ok((81, "312345678", None))),
+            ("0312345678", JP, Ok((81, "312345678", None))),
+            ("+81 3-1234-5678", JP, Ok((81, "312345678", None))),
+            ("+81-3-1234-5678", US, Ok((81, "312345678", None))),
+            ("+81 (0)3-1234-5678", GB, Ok((81, "312345678", None))),
+            ("+81 03-1234-5678", JP, Ok((81, "312345678", None))),
+            ("0081 3 1234 5678", US, Ok((81, "312345678", None))),
+            ("010 81 3 1234 5678", JP, Ok((81, "312345678", None))),
+            ("０３－１２３４－５６７８", JP, Ok((81, "312345678", None))),
+            (
+                "＋８１　３－１２３４－５６７８",
+                JP,
+                Ok((81, "312345678", None)),
+            ),
+            ("03ー1234ー5678", JP, Ok((81, "312345678", None))),
+            ("0120-123-456", JP, Ok((81, "120123456", None))),
+            ("090-1234-5678", JP, Ok((81, "9012345678", None))),
+            (
+                "03-1234-5678 内線123",
+                JP,
+                Ok((81, "312345678", Some("123"))),
+            ),
+            (
+                "03-1234-5678（内線１２３）",
+                JP,
+                Ok((81, "312345678", Some("123"))),
+            ),
+            ("tel:+81312345678", JP, Ok((81, "312345678", None))),
+            ("(415) 555-0100", US, Ok((1, "4155550100", None))),
+            ("415.555.0100", CA, Ok((1, "4155550100", None))),
+            ("+1 415 555 0100", JP, Ok((1, "4155550100", None))),
+            ("1-415-555-0100", US, Ok((1, "4155550100", None))),
+            ("4155550100", US, Ok((1, "4155550100", None))),
+            ("415-555-0100 x12", US, Ok((1, "4155550100", Some("12")))),
+            (
+                "415-555-0100 ext. 12",
+                US,
+                Ok((1, "4155550100", Some("12"))),
+            ),
+            (
+                "+1 (415) 555-0100 Ext 7",
+                US,
+                Ok((1, "4155550100", Some("7"))),
+            ),
+            ("415-555-0100#12", US, Ok((1, "4155550100", Some("12")))),
+            ("011 44 20 7946 0018", US, Ok((44, "2079460018", None))),
+            ("020 7946 0018", GB, Ok((44, "2079460018", None))),
+            ("+44 20 7946 0018", GB, Ok((44, "2079460018", None))),
+            ("+44 (0)20 7946 0018", JP, Ok((44, "2079460018", None))),
+            ("0044 20 7946 0018", GB, Ok((44, "2079460018", None))),
+            ("07700 900123", GB, Ok((44, "7700900123", None))),
+            ("01 23 45 67 89", FR, Ok((33, "123456789", None))),
+            ("+33 1 23 45 67 89", GB, Ok((33, "123456789", None))),
+            ("030 1234567", DE, Ok((49, "301234567", None))),
+            ("+49 30 1234567", DE, Ok((49, "301234567", None))),
+            ("", JP, Err("expected 7 to 13 digits")),
+            ("hello", JP, Err("expected 7 to 13 digits")),
+            ("12345", JP, Err("expected 7 to 13 digits")),
+            ("3-1234-5678", JP, Err("for a JP number")),
+            (
+                "03-1234-567",
+                JP,
+                Err("expected 10 or 11 digits starting with 0 for a JP number"),
+            ),
+            ("03-1234-56789", JP, Err("for a JP number")),
+            ("415-555-010", US, Err("expected 10 digits")),
+            ("015-555-0100", US, Err("cannot start with 0 or 1")),
+            ("415-155-0100", US, Err("cannot start with 0 or 1")),
+            (
+                "+7 495 123 4567",
+                JP,
+                Err("unsupported country calling code"),
+            ),
+            ("020 7946 00", GB, Err("for a GB number")),
+            ("+44 20 7946 0018 9", GB, Err("for a GB number")),
+            ("1-800-FLOWERS", US, Err("unexpected character")),
+            ("03-1234-5678 x1234567", JP, Err("unexpected character")),
+            ("0000000000", JP, Err("unsupported country calling code")),
+        ];
+        let mut bad = Vec::new();
+        for (written, region, want) in cases {
+            let got = PhoneNumber::parse(written, *region);
+            let ok = match (&got, want) {
+                (Ok(n), Ok((cc, nat, ext))) => {
+                    n.country_code == *cc && n.national == *nat && n.extension.as_deref() == *ext
+                }
+                (Err(e), Err(frag)) => e.contains(frag),
+                _ => false,
+            };
+            if !ok {
+                bad.push((*written, got, want));
+            }
+        }
+        assert!(bad.is_empty(), "{bad:#?}");
+    }
+
+    #[test]
+    fn e164() {
+        assert_eq!(p("03-1234-5678", Region::JP).e164(), "+81312345678");
+        assert_eq!(p("(415) 555-0100 x12", Region::US).e164(), "+14155550100");
+        assert_eq!(p("+44 (0)20 7946 0018", Region::JP).e164(), "+442079460018");
+    }
+
+    #[test]
+    fn regions() {
+        for r in [
+            Region::JP,
+            Region::US,
+            Region::CA,
+            Region::GB,
+            Region::FR,
+            Region::DE,
+        ] {
+            assert_eq!(Region::from_code(&r.code().to_ascii_lowercase()), Some(r));
+            let back = Region::for_calling_code(r.calling_code()).unwrap();
+            assert_eq!(back.calling_code(), r.calling_code());
+        }
+        assert_eq!(Region::from_code("uk"), Some(Region::GB));
+        assert_eq!(Region::from_code("XX"), None);
+    }
+
+    /// Targets of the find tables, by index.
+    fn targets() -> Vec<PhoneNumber> {
+        vec![
+            p("03-1234-5678", Region::JP),         // 0
+            p("0120-123-456", Region::JP),         // 1
+            p("090-1234-5678", Region::JP),        // 2
+            p("(415) 555-0100", Region::US),       // 3
+            p("020 7946 0018", Region::GB),        // 4
+            p("07700 900123", Region::GB),         // 5
+            p("415-555-0199 ext. 12", Region::US), // 6: only with its extension
+        ]
+    }
+
+    fn check_find(region: Region, cases: &[(&str, &[(&str, usize)])]) {
+        let f = Finder::new(&targets(), region);
+        let mut bad = Vec::new();
+        for (text, want) in cases {
+            let got: Vec<(&str, usize)> = f
+                .find(text)
+                .iter()
+                .map(|m| (&text[m.start..m.end], m.target))
+                .collect();
+            if got != *want {
+                bad.push((*text, got, *want));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} failed: {bad:#?}",
+            bad.len(),
+            cases.len()
+        );
+    }
+
+    #[test]
+    fn find_nanp() {
+        check_find(
+            Region::JP,
+            &[
+                ("(415) 555-0100", &[("(415) 555-0100", 3)]),
+                ("415.555.0100", &[("415.555.0100", 3)]),
+                ("415-555-0100", &[("415-555-0100", 3)]),
+                ("415 555 0100", &[("415 555 0100", 3)]),
+                ("415/555-0100", &[("415/555-0100", 3)]),
+                ("+1 415 555 0100", &[("+1 415 555 0100", 3)]),
+                ("+1 (415) 555-0100", &[("+1 (415) 555-0100", 3)]),
+                ("+1-415-555-0100", &[("+1-415-555-0100", 3)]),
+                ("+14155550100", &[("+14155550100", 3)]),
+                ("1-415-555-0100", &[("1-415-555-0100", 3)]),
+                ("1 (415) 555-0100", &[("1 (415) 555-0100", 3)]),
+                ("4155550100", &[("4155550100", 3)]),
+                ("001 415 555 0100", &[("001 415 555 0100", 3)]),
+                ("415-555-0100 x12", &[("415-555-0100 x12", 3)]),
+                ("415-555-0100 ext. 12", &[("415-555-0100 ext. 12", 3)]),
+                ("415-555-0100 Ext 12", &[("415-555-0100 Ext 12", 3)]),
+                ("415-555-0100x12", &[("415-555-0100x12", 3)]),
+                ("415-555-0100 #12", &[("415-555-0100 #12", 3)]),
+                ("Call 415-555-0100, 24/7.", &[("415-555-0100", 3)]),
+                ("Call us at (415) 555-0100.", &[("(415) 555-0100", 3)]),
+                ("Call (415-555-0100) today", &[("415-555-0100", 3)]),
+                ("415 555 0100 24 hours", &[("415 555 0100", 3)]),
+                ("415-555-0100 x1234567", &[("415-555-0100", 3)]),
+                ("415-555-0199 ext. 12", &[("415-555-0199 ext. 12", 6)]),
+                ("415-555-0199 x 12", &[("415-555-0199 x 12", 6)]),
+                // Negatives.
+                ("415-555-0199", &[]),
+                ("415-555-0199 x13", &[]),
+                ("4155550100123", &[]),
+                ("14155550100", &[("14155550100", 3)]),
+                ("214155550100", &[]),
+                ("(415) 555-0100-2", &[]),
+                ("version 4.415.555.0100", &[]),
+                ("$415-555-0100", &[]),
+                ("99+4155550100", &[]),
+                ("415-555-0100xyz", &[]),
+                ("Tel4155550100", &[]),
+                ("415-555-0101", &[]),
+                ("415-555-010", &[]),
+            ],
+        );
+    }
+
+    #[test]
+    fn find_uk() {
+        check_find(
+            Region::GB,
+            &[
+                ("020 7946 0018", &[("020 7946 0018", 4)]),
+                ("+44 20 7946 0018", &[("+44 20 7946 0018", 4)]),
+                ("+44 (0)20 7946 0018", &[("+44 (0)20 7946 0018", 4)]),
+                ("+44 (0) 20 7946 0018", &[("+44 (0) 20 7946 0018", 4)]),
+                ("+44 020 7946 0018", &[("+44 020 7946 0018", 4)]),
+                ("0044 20 7946 0018", &[("0044 20 7946 0018", 4)]),
+                ("00 44 20 7946 0018", &[("00 44 20 7946 0018", 4)]),
+                ("(020) 7946 0018", &[("(020) 7946 0018", 4)]),
+                ("02079460018", &[("02079460018", 4)]),
+                ("+442079460018", &[("+442079460018", 4)]),
+                ("020-7946-0018", &[("020-7946-0018", 4)]),
+                ("020\u{a0}7946\u{a0}0018", &[("020\u{a0}7946\u{a0}0018", 4)]),
+                ("07700 900123", &[("07700 900123", 5)]),
+                ("+44 7700 900123", &[("+44 7700 900123", 5)]),
+                ("+44 (0)7700 900 123", &[("+44 (0)7700 900 123", 5)]),
+                ("07700 900 123", &[("07700 900 123", 5)]),
+                ("07700900123", &[("07700900123", 5)]),
+                ("Phone: 020 7946 0018 (24h)", &[("020 7946 0018", 4)]),
+                ("020 7946 0018 9", &[("020 7946 0018", 4)]),
+                // Negatives.
+                ("020 7946 00189", &[]),
+                ("+44 20 7946 00189", &[]),
+                ("£020 7946 0018", &[]),
+                ("0207 946 0019", &[]),
+                ("+1 20 7946 0018", &[]),
+                ("44 20 7946 0018", &[]),
+                ("9020 7946 0018", &[]),
+            ],
+        );
+    }
+
+    #[test]
+    fn find_jp() {
+        check_find(
+            Region::JP,
+            &[
+                ("03-1234-5678", &[("03-1234-5678", 0)]),
+                ("(03)1234-5678", &[("(03)1234-5678", 0)]),
+                ("(03) 1234-5678", &[("(03) 1234-5678", 0)]),
+                ("03(1234)5678", &[("03(1234)5678", 0)]),
+                ("+81 3-1234-5678", &[("+81 3-1234-5678", 0)]),
+                ("+81-3-1234-5678", &[("+81-3-1234-5678", 0)]),
+                ("+81 (0)3-1234-5678", &[("+81 (0)3-1234-5678", 0)]),
+                ("+81 03-1234-5678", &[("+81 03-1234-5678", 0)]),
+                ("+81312345678", &[("+81312345678", 0)]),
+                ("0081-3-1234-5678", &[("0081-3-1234-5678", 0)]),
+                ("010-81-3-1234-5678", &[("010-81-3-1234-5678", 0)]),
+                ("0312345678", &[("0312345678", 0)]),
+                ("03 1234 5678", &[("03 1234 5678", 0)]),
+                ("03.1234.5678", &[("03.1234.5678", 0)]),
+                ("03/1234/5678", &[("03/1234/5678", 0)]),
+                ("03–1234–5678", &[("03–1234–5678", 0)]),
+                ("03−1234−5678", &[("03−1234−5678", 0)]),
+                (
+                    "０３－１２３４－５６７８",
+                    &[("０３－１２３４－５６７８", 0)],
+                ),
+                ("03ー1234ー5678", &[("03ー1234ー5678", 0)]),
+                (
+                    "０３ー１２３４ー５６７８",
+                    &[("０３ー１２３４ー５６７８", 0)],
+                ),
+                (
+                    "（０３）１２３４－５６７８",
+                    &[("（０３）１２３４－５６７８", 0)],
+                ),
+                (
+                    "＋８１ ３－１２３４－５６７８",
+                    &[("＋８１ ３－１２３４－５６７８", 0)],
+                ),
+                ("０３１２３４５６７８", &[("０３１２３４５６７８", 0)]),
+                ("0120-123-456", &[("0120-123-456", 1)]),
+                ("0120123456", &[("0120123456", 1)]),
+                ("(0120)123-456", &[("(0120)123-456", 1)]),
+                ("090-1234-5678", &[("090-1234-5678", 2)]),
+                ("+81 90-1234-5678", &[("+81 90-1234-5678", 2)]),
+                ("03-1234-5678 内線123", &[("03-1234-5678 内線123", 0)]),
+                ("03-1234-5678内線１２３", &[("03-1234-5678内線１２３", 0)]),
+                ("03-1234-5678（内線123）", &[("03-1234-5678（内線123", 0)]),
+                ("電話：03-1234-5678まで", &[("03-1234-5678", 0)]),
+                ("電話03-1234-5678まで", &[("03-1234-5678", 0)]),
+                ("TEL:03-1234-5678", &[("03-1234-5678", 0)]),
+                ("TEL.03-1234-5678", &[("03-1234-5678", 0)]),
+                ("TEL 03-1234-5678", &[("03-1234-5678", 0)]),
+                ("【03-1234-5678】", &[("03-1234-5678", 0)]),
+                ("「0120-123-456」へ", &[("0120-123-456", 1)]),
+                (
+                    "お問い合わせは03-1234-5678（平日9:00-18:00）",
+                    &[("03-1234-5678", 0)],
+                ),
+                (
+                    "03-1234-5678、090-1234-5678",
+                    &[("03-1234-5678", 0), ("090-1234-5678", 2)],
+                ),
+                (
+                    "03-1234-5678 / 0120-123-456",
+                    &[("03-1234-5678", 0), ("0120-123-456", 1)],
+                ),
+                (
+                    "Tokyo 03-1234-5678, London +44 20 7946 0018, SF (415) 555-0100",
+                    &[
+                        ("03-1234-5678", 0),
+                        ("+44 20 7946 0018", 4),
+                        ("(415) 555-0100", 3),
+                    ],
+                ),
+                ("0120-123-456 9:00-18:00", &[("0120-123-456", 1)]),
+                // Negatives: longer runs, letters, prices, dates, other numbers.
+                ("1203123456789", &[]),
+                ("注文番号1203123456789", &[]),
+                ("ID0312345678", &[]),
+                ("ＩＤ０３１２３４５６７８", &[]),
+                ("TEL03-1234-5678", &[]),
+                ("x03-1234-5678", &[]),
+                ("0312345678A", &[]),
+                ("03-1234-56789", &[]),
+                ("03-1234-5678-9", &[]),
+                ("03-1234-5678.5", &[]),
+                ("003-1234-5678", &[]),
+                ("12-03-1234-5678", &[]),
+                ("3.03-1234-5678", &[]),
+                ("5,0312345678", &[]),
+                ("¥3,123,456,78", &[]),
+                ("¥03-1234-5678", &[]),
+                ("￥0312345678", &[]),
+                ("03-1234-5678円", &[]),
+                ("2024-03-12 3456", &[]),
+                ("2024-03-1234-5678", &[]),
+                ("03-1234-5679", &[]),
+                ("03-1234-567", &[]),
+                ("06-1234-5678", &[]),
+                ("0120-123-457", &[]),
+                ("3-1234-5678", &[]),
+                ("+82 3-1234-5678", &[]),
+                ("０３－１２３４－５６７８９", &[]),
+                ("03-1234-5678０", &[]),
+                ("", &[]),
+                ("no digits here", &[]),
+                ("12345", &[]),
+            ],
+        );
+    }
+
+    #[test]
+    fn find_with_nanp_exit_code() {
+        check_find(
+            Region::US,
+            &[
+                ("011 81 3 1234 5678", &[("011 81 3 1234 5678", 0)]),
+                ("011-44-20-7946-0018", &[("011-44-20-7946-0018", 4)]),
+                ("0114 496 0000", &[]),
+            ],
+        );
+    }
+
+    #[test]
+    fn quick_reject() {
+        let f = Finder::new(&targets(), Region::JP);
+        assert!(!f.might_contain("abc 12345 def"));
+        assert!(!f.might_contain("１２３４５"));
+        assert!(!f.might_contain("０１２３４５６７８"));
+        assert!(f.might_contain("０１２３４５６７８９"));
+        assert!(f.might_contain("123 456 7890"));
+        let none = Finder::new(&[], Region::JP);
+        assert!(!none.might_contain("03-1234-5678"));
+        assert!(none.find("03-1234-5678").is_empty());
+    }
+
+    #[test]
+    fn render_table() {
+        use Region::*;
+        // (displayed, replacement as written, its region, expected)
+        let cases: &[(&str, &str, Region, &str)] = &[
+            // Same grouping: separators, parens, prefix style and width kept.
+            ("03-1234-5678", "03-9999-0001", JP, "03-9999-0001"),
+            ("(03)1234-5678", "03-9999-0001", JP, "(03)9999-0001"),
+            ("(03) 1234-5678", "03-9999-0001", JP, "(03) 9999-0001"),
+            ("03(1234)5678", "03-9999-0001", JP, "03(9999)0001"),
+            ("0312345678", "03-9999-0001", JP, "0399990001"),
+            ("03 1234 5678", "03-9999-0001", JP, "03 9999 0001"),
+            ("03.1234.5678", "0399990001", JP, "03.9999.0001"),
+            ("+81 3-1234-5678", "03-9999-0001", JP, "+81 3-9999-0001"),
+            ("+81-3-1234-5678", "03-9999-0001", JP, "+81-3-9999-0001"),
+            ("+81 03-1234-5678", "03-9999-0001", JP, "+81 03-9999-0001"),
+            (
+                "+81 (0)3-1234-5678",
+                "03-9999-0001",
+                JP,
+                "+81 (0)3-9999-0001",
+            ),
+            ("+81312345678", "03-9999-0001", JP, "+81399990001"),
+            ("0081-3-1234-5678", "03-9999-0001", JP, "0081-3-9999-0001"),
+            (
+                "０３－１２３４－５６７８",
+                "03-9999-0001",
+                JP,
+                "０３－９９９９－０００１",
+            ),
+            (
+                "（０３）１２３４－５６７８",
+                "03-9999-0001",
+                JP,
+                "（０３）９９９９－０００１",
+            ),
+            (
+                "＋８１ ３－１２３４－５６７８",
+                "03-9999-0001",
+                JP,
+                "＋８１ ３－９９９９－０００１",
+            ),
+            ("03ー1234ー5678", "03-9999-0001", JP, "03ー9999ー0001"),
+            (
+                "03-1234-5678 内線123",
+                "03-9999-0001",
+                JP,
+                "03-9999-0001 内線123",
+            ),
+            // Other grouping: the replacement's own, in the displayed style.
+            ("03-1234-5678", "0120-999-001", JP, "0120-999-001"),
+            ("(03)1234-5678", "0120-999-001", JP, "(0120)999-001"),
+            ("03(1234)5678", "0120-999-001", JP, "0120(999)001"),
+            ("0120-123-456", "03-9999-0001", JP, "03-9999-0001"),
+            ("03-1234-5678", "050-1111-2222", JP, "050-1111-2222"),
+            ("03-1234-5678", "+81 50-1111-2222", JP, "050-1111-2222"),
+            ("+81 3-1234-5678", "050-1111-2222", JP, "+81 50-1111-2222"),
+            (
+                "+81 (0)3-1234-5678",
+                "050-1111-2222",
+                JP,
+                "+81 (0)50-1111-2222",
+            ),
+            (
+                "０３－１２３４－５６７８",
+                "050-1111-2222",
+                JP,
+                "０５０－１１１１－２２２２",
+            ),
+            ("0312345678", "050-1111-2222", JP, "05011112222"),
+            ("03 1234 5678", "0120-999-001", JP, "0120 999 001"),
+            ("03-1234-5678", "05011112222", JP, "05-0111-12222"),
+            ("090-1234-5678", "03-9999-0001", JP, "03-9999-0001"),
+            // NANP.
+            ("(415) 555-0100", "(650) 555-0199", US, "(650) 555-0199"),
+            ("415.555.0100", "650-555-0199", US, "650.555.0199"),
+            ("415/555-0100", "650-555-0199", US, "650/555-0199"),
+            ("+1 415 555 0100", "650-555-0199", US, "+1 650 555 0199"),
+            ("+1 (415) 555-0100", "650-555-0199", US, "+1 (650) 555-0199"),
+            ("1-415-555-0100", "650-555-0199", US, "1-650-555-0199"),
+            ("1 (415) 555-0100", "650.555.0199", US, "1 (650) 555-0199"),
+            ("4155550100", "650-555-0199", US, "6505550199"),
+            ("415-555-0100 x12", "650-555-0199", US, "650-555-0199 x12"),
+            (
+                "415-555-0100 ext. 12",
+                "650-555-0199",
+                US,
+                "650-555-0199 ext. 12",
+            ),
+            // UK.
+            ("020 7946 0018", "020 7946 0999", GB, "020 7946 0999"),
+            ("020 7946 0018", "0161 496 0000", GB, "0161 496 0000"),
+            ("+44 20 7946 0018", "0161 496 0000", GB, "+44 161 496 0000"),
+            (
+                "+44 (0)20 7946 0018",
+                "0161 496 0000",
+                GB,
+                "+44 (0)161 496 0000",
+            ),
+            (
+                "0044 20 7946 0018",
+                "020 7946 0999",
+                GB,
+                "0044 20 7946 0999",
+            ),
+            ("07700 900123", "07700 900456", GB, "07700 900456"),
+            ("020 7946 0018", "07700 900456", GB, "07700 900456"),
+            ("(020) 7946 0018", "07700 900456", GB, "(07700) 900456"),
+            ("02079460018", "07700 900456", GB, "07700900456"),
+            // Another country than displayed: international.
+            ("03-1234-5678", "+1 415 555 0100", US, "+1 415-555-0100"),
+            ("(03)1234-5678", "+1 415 555 0100", US, "+1 (415)555-0100"),
+            (
+                "+44 (0)20 7946 0018",
+                "+1 415 555 0100",
+                US,
+                "+1 415 555 0100",
+            ),
+            ("415-555-0100", "03-9999-0001", JP, "+81 3-9999-0001"),
+            // Replacement with an extension.
+            (
+                "03-1234-5678",
+                "03-9999-0001 内線5",
+                JP,
+                "03-9999-0001 内線5",
+            ),
+            (
+                "415-555-0100 x12",
+                "650-555-0199 x34",
+                US,
+                "650-555-0199 x34",
+            ),
+        ];
+        let mut bad = Vec::new();
+        for (shown, written, region, want) in cases {
+            let got = render(shown, written, &p(written, *region));
+            if got != *want {
+                bad.push((*shown, *written, got, *want));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} failed: {bad:#?}",
+            bad.len(),
+            cases.len()
+        );
+    }
+
+    #[test]
+    fn tel_hrefs() {
+        let t = targets();
+        let f = Finder::new(&t, Region::JP);
+        let jp = p("03-9999-0001", Region::JP);
+        let us = p("650-555-0199", Region::US);
+        let mut repl: Vec<Option<(&str, &PhoneNumber)>> = vec![None; t.len()];
+        repl[0] = Some(("03-9999-0001", &jp));
+        repl[3] = Some(("650-555-0199", &us));
+        let cases: &[(&str, Option<&str>)] = &[
+            ("tel:03-1234-5678", Some("tel:+81399990001")),
+            ("tel:+81312345678", Some("tel:+81399990001")),
+            ("TEL:+81-3-1234-5678", Some("tel:+81399990001")),
+            (" tel:0312345678 ", Some("tel:+81399990001")),
+            ("tel:0312345678;phone-context=+81", Some("tel:+81399990001")),
+            ("tel:03-1234-5678;ext=123", Some("tel:+81399990001;ext=123")),
+            (
+                "tel:+1-415-555-0100;ext=12",
+                Some("tel:+16505550199;ext=12"),
+            ),
+            ("tel:%2B1%20415%20555%200100", Some("tel:+16505550199")),
+            ("tel:(415)555-0100x9", Some("tel:+16505550199;ext=9")),
+            ("tel:+81312345679", None),
+            ("tel:03-1234-5678-9", None),
+            ("tel:0120-123-456", None),
+            ("mailto:a@example.com", None),
+            ("tel:", None),
+            ("03-1234-5678", None),
+        ];
+        let mut bad = Vec::new();
+        for (href, want) in cases {
+            let got = tel_href(href, &f, &repl);
+            if got.as_deref() != *want {
+                bad.push((*href, got, *want));
+            }
+        }
+        assert!(bad.is_empty(), "{bad:#?}");
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("%2B81%20"), "+81 ");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz1"), "%zz1");
     }
 }
