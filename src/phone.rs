@@ -520,16 +520,31 @@ impl Finder {
         let mut prev: Option<char> = None;
         let mut prev2: Option<char> = None;
         let mut skip_to = 0;
+        // Digits since a `+` with only separators between: a candidate after `+44 ` or
+        // `+81 (0)` is the rest of that international number, not a number of its own.
+        let mut after_plus: Option<u8> = None;
         for (i, c) in text.char_indices() {
             if i >= skip_to
                 && (digit_value(c).is_some() || is_plus(c) || is_open_paren(c))
                 && left_ok(prev, prev2)
+                && !after_plus.is_some_and(|n| (1..=4).contains(&n))
             {
                 if let Some(f) = self.try_at(text, i) {
                     skip_to = f.end;
                     out.push(f);
                 }
             }
+            after_plus = if is_plus(c) {
+                Some(0)
+            } else if i < skip_to {
+                None
+            } else if digit_value(c).is_some() {
+                after_plus.map(|n| n.saturating_add(1))
+            } else if is_sep(c) {
+                after_plus
+            } else {
+                None
+            };
             prev2 = prev;
             prev = Some(c);
         }
@@ -1339,6 +1354,12 @@ mod tests {
                 ("99+4155550100", &[]),
                 ("415-555-0100xyz", &[]),
                 ("Tel4155550100", &[]),
+                ("+44 415 555 0100", &[]),
+                ("+353 415 555 0100", &[]),
+                (
+                    "+1 415 555 0100 / 415 555 0100",
+                    &[("+1 415 555 0100", 3), ("415 555 0100", 3)],
+                ),
                 ("415-555-0101", &[]),
                 ("415-555-010", &[]),
             ],
@@ -1484,6 +1505,12 @@ mod tests {
                 ("0120-123-457", &[]),
                 ("3-1234-5678", &[]),
                 ("+82 3-1234-5678", &[]),
+                ("+1 03-1234-5678", &[]),
+                ("+7 (0)3-1234-5678", &[]),
+                (
+                    "+81 3-1234-5678 / 03-1234-5678",
+                    &[("+81 3-1234-5678", 0), ("03-1234-5678", 0)],
+                ),
                 ("０３－１２３４－５６７８９", &[]),
                 ("03-1234-5678０", &[]),
                 ("", &[]),

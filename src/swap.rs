@@ -238,3 +238,331 @@ fn apply(shown: &str, base: usize, ops: &[Op]) -> String {
     out.push_str(&shown[at..]);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phone::Region;
+
+    fn p(written: &str, region: Region) -> PhoneNumber {
+        PhoneNumber::parse(written, region).unwrap()
+    }
+
+    struct Site {
+        finder: Finder,
+        repl: Vec<(String, PhoneNumber)>,
+    }
+
+    impl Site {
+        /// Targets 03-1234-5678, 0120-123-456, (415) 555-0100, 020 7946 0018, each mapped to
+        /// the replacement written at the same index.
+        fn new(replacements: [&str; 4]) -> Site {
+            let targets = [
+                p("03-1234-5678", Region::JP),
+                p("0120-123-456", Region::JP),
+                p("(415) 555-0100", Region::US),
+                p("020 7946 0018", Region::GB),
+            ];
+            let regions = [Region::JP, Region::JP, Region::US, Region::GB];
+            Site {
+                finder: Finder::new(&targets, Region::JP),
+                repl: replacements
+                    .iter()
+                    .zip(regions)
+                    .map(|(w, r)| (String::from(*w), p(w, r)))
+                    .collect(),
+            }
+        }
+
+        fn lookup(&self) -> Vec<Option<(&str, &PhoneNumber)>> {
+            self.repl
+                .iter()
+                .map(|(w, n)| Some((w.as_str(), n)))
+                .collect()
+        }
+
+        fn plan(&self, pieces: &[&str]) -> Plan {
+            plan(pieces, &self.finder, &self.lookup())
+        }
+
+        /// The pieces after applying the plan.
+        fn run(&self, pieces: &[&str]) -> Vec<String> {
+            let plan = self.plan(pieces);
+            let mut out: Vec<String> = pieces.iter().map(|s| String::from(*s)).collect();
+            for e in plan.edits {
+                out[e.piece] = e.text;
+            }
+            out
+        }
+    }
+
+    fn site() -> Site {
+        Site::new([
+            "03-9999-0001",
+            "0120-999-001",
+            "650-555-0199",
+            "0161 496 0000",
+        ])
+    }
+
+    #[test]
+    fn runs_table() {
+        let s = site();
+        // (pieces in, pieces out)
+        let cases: &[(&[&str], &[&str])] = &[
+            // One piece: rendered whole.
+            (&["Call 03-1234-5678 now"], &["Call 03-9999-0001 now"]),
+            (&["電話：03-1234-5678まで"], &["電話：03-9999-0001まで"]),
+            (&["(03)1234-5678"], &["(03)9999-0001"]),
+            (&["03(1234)5678"], &["03(9999)0001"]),
+            (&["TEL 0120-123-456"], &["TEL 0120-999-001"]),
+            (&["+1 (415) 555-0100 x12"], &["+1 (650) 555-0199 x12"]),
+            (&["０３－１２３４－５６７８"], &["０３－９９９９－０００１"]),
+            (
+                &["03-1234-5678 or 0120-123-456"],
+                &["03-9999-0001 or 0120-999-001"],
+            ),
+            // Split across inline elements: digit by digit, markup stays.
+            (&["(03)", " 1234-5678"], &["(03)", " 9999-0001"]),
+            (&["03", "-1234-5678"], &["03", "-9999-0001"]),
+            (
+                &["0", "3", "-", "1", "2", "3", "4", "-5678"],
+                &["0", "3", "-", "9", "9", "9", "9", "-0001"],
+            ),
+            (&["03-", "1234", "-5678"], &["03-", "9999", "-0001"]),
+            (
+                &["電話", "03-1234-", "5678", "まで"],
+                &["電話", "03-9999-", "0001", "まで"],
+            ),
+            (&["03-", "", "1234-5678"], &["03-", "", "9999-0001"]),
+            (&["+81 ", "3-1234-5678"], &["+81 ", "3-9999-0001"]),
+            (
+                &["０３－", "１２３４－５６７８"],
+                &["０３－", "９９９９－０００１"],
+            ),
+            (&["03-12", "34-5678"], &["03-99", "99-0001"]),
+            (&["(415) ", "555-0100"], &["(650) ", "555-0199"]),
+            (&["020 ", "7946 0018"], &["0161 ", "496 0000"]),
+            // Not targets: untouched.
+            (&["ID", "0312345678"], &["ID", "0312345678"]),
+            (&["03-1234-5678", "9"], &["03-1234-5678", "9"]),
+            (&["order 1203", "123456789"], &["order 1203", "123456789"]),
+            (&["¥3,123,", "456,78"], &["¥3,123,", "456,78"]),
+            (&["", ""], &["", ""]),
+            (&[], &[]),
+        ];
+        let mut bad = Vec::new();
+        for (pieces, want) in cases {
+            let got = s.run(pieces);
+            if got != *want {
+                bad.push((*pieces, got, *want));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} failed: {bad:#?}",
+            bad.len(),
+            cases.len()
+        );
+    }
+
+    #[test]
+    fn split_with_another_digit_count() {
+        let s = Site::new([
+            "0120-999-001",
+            "03-9999-0001",
+            "650-555-0199",
+            "07700 900456",
+        ]);
+        let cases: &[(&[&str], &[&str])] = &[
+            // Same number of groups: group by group, extra digits after a group's last digit.
+            (&["(03)", " 1234-5678"], &["(0120)", " 999-001"]),
+            (&["0120-", "123-456"], &["03-", "9999-0001"]),
+            (&["0120", "-123-456"], &["03", "-9999-0001"]),
+            // Fewer groups: the whole number as one group; missing digits dropped from the end.
+            (&["020 ", "7946 0018"], &["077 ", "0090 0456"]),
+        ];
+        let mut bad = Vec::new();
+        for (pieces, want) in cases {
+            let got = s.run(pieces);
+            if got != *want {
+                bad.push((*pieces, got, *want));
+            }
+        }
+        assert!(bad.is_empty(), "{bad:#?}");
+    }
+
+    #[test]
+    fn swaps_report_before_and_after() {
+        let s = site();
+        let plan = s.plan(&["Tokyo (03)", " 1234-5678, free ", "0120-123-456 内線12"]);
+        assert_eq!(
+            plan.swaps,
+            vec![
+                Swap {
+                    target: 0,
+                    before: "(03) 1234-5678".into(),
+                    after: "(03) 9999-0001".into(),
+                },
+                Swap {
+                    target: 1,
+                    before: "0120-123-456 内線12".into(),
+                    after: "0120-999-001 内線12".into(),
+                },
+            ]
+        );
+        assert_eq!(
+            plan.edits,
+            vec![
+                Edit {
+                    piece: 1,
+                    text: " 9999-0001, free ".into()
+                },
+                Edit {
+                    piece: 2,
+                    text: "0120-999-001 内線12".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn idempotent() {
+        let s = site();
+        let runs: &[&[&str]] = &[
+            &["Call 03-1234-5678 now"],
+            &["(03)", " 1234-5678"],
+            &["03-", "1234", "-5678"],
+            &["+81 3-1234-5678 / ", "0120-123-456"],
+            &["＋８１ ３－１２３４－５６７８"],
+            &["+44 (0)20 ", "7946 0018"],
+            &["1-415-555-0100 ext. 5"],
+        ];
+        for pieces in runs {
+            let once = s.run(pieces);
+            assert_ne!(once.iter().map(String::as_str).collect::<Vec<_>>(), *pieces);
+            let refs: Vec<&str> = once.iter().map(String::as_str).collect();
+            let again = s.plan(&refs);
+            assert!(again.is_empty(), "{pieces:?} → {once:?} → {again:?}");
+        }
+    }
+
+    #[test]
+    fn unmapped_or_same_number_is_left_alone() {
+        let s = site();
+        let mut lookup = s.lookup();
+        lookup[0] = None;
+        let p = plan(&["03-1234-5678 / 0120-123-456"], &s.finder, &lookup);
+        assert_eq!(p.swaps.len(), 1);
+        assert_eq!(p.edits[0].text, "03-1234-5678 / 0120-999-001");
+        // A replacement equal to the target: nothing to do.
+        let same = p_same();
+        let q = plan(&["03-1234-5678"], &s.finder, &[Some(("0312345678", &same))]);
+        assert!(q.is_empty() && q.swaps.is_empty());
+        // A lookup shorter than the targets.
+        assert!(plan(&["0120-123-456"], &s.finder, &[]).is_empty());
+    }
+
+    fn p_same() -> PhoneNumber {
+        p("03-1234-5678", Region::JP)
+    }
+
+    #[test]
+    fn attributes() {
+        let s = site();
+        let lookup = s.lookup();
+        let (value, swaps) = plan_attr("Call 03-1234-5678", &s.finder, &lookup).unwrap();
+        assert_eq!(value, "Call 03-9999-0001");
+        assert_eq!(swaps.len(), 1);
+        assert_eq!(plan_attr("Call us", &s.finder, &lookup), None);
+        assert_eq!(plan_attr("Call 03-9999-0001", &s.finder, &lookup), None);
+    }
+
+    /// Random runs over an alphabet rich in number parts: plans never panic, edits name real
+    /// pieces once each, and a plan over its own output is empty.
+    #[test]
+    fn fuzz_runs() {
+        const PARTS: [&str; 36] = [
+            "03-1234-5678",
+            "(415) 555-0100",
+            "0120-123-456",
+            "020 7946 0018",
+            "+81 3-1234-",
+            "０３－１２３４－５６７８",
+            "0",
+            "3",
+            "1234",
+            "5678",
+            "0120",
+            "123",
+            "456",
+            "415",
+            "555",
+            "0100",
+            "020",
+            "7946",
+            "0018",
+            "+81",
+            "+44 ",
+            "+1 ",
+            "(",
+            ")",
+            "-",
+            " ",
+            ".",
+            "x12",
+            " 内線5",
+            "０３",
+            "－",
+            "１２３４",
+            "ー",
+            "ab",
+            "電話",
+            "¥",
+        ];
+        let s = site();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut swapped = 0;
+        for _ in 0..20_000 {
+            let n_pieces = 1 + (next() % 4) as usize;
+            let mut pieces: Vec<String> = Vec::new();
+            for _ in 0..n_pieces {
+                let mut piece = String::new();
+                for _ in 0..(next() % 5) {
+                    piece.push_str(PARTS[(next() % PARTS.len() as u64) as usize]);
+                }
+                pieces.push(piece);
+            }
+            let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+            let plan = s.plan(&refs);
+            let mut seen = Vec::new();
+            for e in &plan.edits {
+                assert!(e.piece < refs.len() && !seen.contains(&e.piece), "{refs:?}");
+                seen.push(e.piece);
+            }
+            for w in &plan.swaps {
+                assert_ne!(w.before, w.after, "{refs:?}");
+            }
+            swapped += plan.swaps.len();
+            let after = s.run(&refs);
+            let refs2: Vec<&str> = after.iter().map(String::as_str).collect();
+            let again = s.plan(&refs2);
+            assert!(again.is_empty(), "{refs:?} → {after:?} → {again:?}");
+            // The other entry points never panic either.
+            let joined = refs.concat();
+            let _ = crate::phone::tel_href(&joined, &s.finder, &s.lookup());
+            let _ = PhoneNumber::parse(&joined, Region::JP);
+            let _ = crate::phone::render(&joined, "03-9999-0001", &s.repl[0].1);
+        }
+        assert!(
+            swapped > 100,
+            "the alphabet should produce matches: {swapped}"
+        );
+    }
+}
