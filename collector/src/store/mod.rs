@@ -12,7 +12,7 @@ mod sqlite;
 
 use std::sync::Arc;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{insert_event, SqliteStore, INSERT_EVENT_SQL};
 
 use crate::event::EventType;
 
