@@ -316,9 +316,11 @@ fn is_wordish(c: char) -> bool {
         || matches!(c, '\u{ff10}'..='\u{ff19}' | '\u{ff21}'..='\u{ff3a}' | '\u{ff41}'..='\u{ff5a}')
 }
 
-/// Between two digits, these make one longer run (`2024-03-12`, `3,123,456`).
+/// Between two digits, these make one longer run (`2024-03-12`, `3,123,456`, `0100(415)`,
+/// `0100+44`). Parentheses and `+` count too, so that a swap, which may turn `(` into `+`,
+/// never changes whether a neighbouring number stands alone (swaps stay idempotent).
 fn is_joiner(c: char) -> bool {
-    is_connector(c) || matches!(c, ',' | '\u{ff0c}')
+    is_connector(c) || is_paren(c) || is_plus(c) || matches!(c, ',' | '\u{ff0c}')
 }
 
 fn is_money_before(c: char) -> bool {
@@ -517,8 +519,6 @@ impl Finder {
         if !self.might_contain(text) {
             return out;
         }
-        let mut prev: Option<char> = None;
-        let mut prev2: Option<char> = None;
         let mut skip_to = 0;
         // Digits since a `+` with only separators between: a candidate after `+44 ` or
         // `+81 (0)` is the rest of that international number, not a number of its own.
@@ -526,8 +526,8 @@ impl Finder {
         for (i, c) in text.char_indices() {
             if i >= skip_to
                 && (digit_value(c).is_some() || is_plus(c) || is_open_paren(c))
-                && left_ok(prev, prev2)
                 && !after_plus.is_some_and(|n| (1..=4).contains(&n))
+                && left_ok(text, i)
             {
                 if let Some(f) = self.try_at(text, i) {
                     skip_to = f.end;
@@ -545,8 +545,6 @@ impl Finder {
             } else {
                 None
             };
-            prev2 = prev;
-            prev = Some(c);
         }
         out
     }
@@ -672,25 +670,43 @@ fn intl_len(k: &Key, d: &[u8], off: usize) -> Option<usize> {
     }
 }
 
-/// May a number start right after `prev` (with `prev2` before it)?
-fn left_ok(prev: Option<char>, prev2: Option<char>) -> bool {
-    match prev {
-        None => true,
-        Some(p) if is_wordish(p) || is_money_before(p) || is_plus(p) => false,
-        Some(p) if is_joiner(p) => prev2.is_none_or(|q| digit_value(q).is_none()),
-        Some(_) => true,
+/// May a number start at byte `i` of `text`? Not right after a letter, digit, currency sign or
+/// `+`, nor after up to three joiners (`-`, `.`, `(`, `,`, ...) that follow a digit: that would
+/// be the middle of a longer run (`2024-03-12`, `5.(03)`). Whitespace separates.
+fn left_ok(text: &str, i: usize) -> bool {
+    let mut joiners = 0;
+    for (k, c) in text[..i].chars().rev().enumerate() {
+        if k == 0 && (is_wordish(c) || is_money_before(c) || is_plus(c)) {
+            return false;
+        }
+        if digit_value(c).is_some() {
+            return false;
+        }
+        if is_space(c) || !is_joiner(c) || joiners == 3 {
+            return true;
+        }
+        joiners += 1;
     }
+    true
 }
 
-/// May a number end at byte `end` of `text`?
+/// May a number end at byte `end` of `text`? The mirror of [`left_ok`]; a `+` after it (beyond
+/// joiners) also joins, so that swapping a neighbour from `(415)` to `+81 (3)` changes nothing.
 fn right_ok(text: &str, end: usize) -> bool {
-    let mut it = text[end..].chars();
-    match it.next() {
-        None => true,
-        Some(c) if is_wordish(c) || is_money_after(c) => false,
-        Some(c) if is_joiner(c) => it.next().is_none_or(|q| digit_value(q).is_none()),
-        Some(_) => true,
+    let mut joiners = 0;
+    for (k, c) in text[end..].chars().enumerate() {
+        if k == 0 && (is_wordish(c) || is_money_after(c)) {
+            return false;
+        }
+        if digit_value(c).is_some() || is_plus(c) {
+            return false;
+        }
+        if is_space(c) || !is_joiner(c) || joiners == 3 {
+            return true;
+        }
+        joiners += 1;
     }
+    true
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1506,6 +1522,18 @@ mod tests {
                 ("3-1234-5678", &[]),
                 ("+82 3-1234-5678", &[]),
                 ("+1 03-1234-5678", &[]),
+                ("03-1234-5678(03-1234-5678)", &[]),
+                ("5(03)1234-5678", &[]),
+                ("03-1234-5678+1", &[]),
+                ("03-1234-5678.(415) 555-0100", &[]),
+                ("5.(03)1234-5678", &[]),
+                ("5 (03)1234-5678", &[("(03)1234-5678", 0)]),
+                ("03-1234-5678.", &[("03-1234-5678", 0)]),
+                ("03-1234-5678.)", &[("03-1234-5678", 0)]),
+                (
+                    "03-1234-5678 (03-1234-5678)",
+                    &[("03-1234-5678", 0), ("03-1234-5678", 0)],
+                ),
                 ("+7 (0)3-1234-5678", &[]),
                 (
                     "+81 3-1234-5678 / 03-1234-5678",
