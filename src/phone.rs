@@ -674,7 +674,7 @@ fn intl_len(k: &Key, d: &[u8], off: usize) -> Option<usize> {
 /// `+`, nor after up to three joiners (`-`, `.`, `(`, `,`, ...) that follow a digit: that would
 /// be the middle of a longer run (`2024-03-12`, `5.(03)`). Whitespace separates.
 fn left_ok(text: &str, i: usize) -> bool {
-    let mut joiners = 0;
+    // `k`: characters looked at so far, all joiners.
     for (k, c) in text[..i].chars().rev().enumerate() {
         if k == 0 && (is_wordish(c) || is_money_before(c) || is_plus(c)) {
             return false;
@@ -682,10 +682,9 @@ fn left_ok(text: &str, i: usize) -> bool {
         if digit_value(c).is_some() {
             return false;
         }
-        if is_space(c) || !is_joiner(c) || joiners == 3 {
+        if is_space(c) || !is_joiner(c) || k == 3 {
             return true;
         }
-        joiners += 1;
     }
     true
 }
@@ -693,7 +692,6 @@ fn left_ok(text: &str, i: usize) -> bool {
 /// May a number end at byte `end` of `text`? The mirror of [`left_ok`]; a `+` after it (beyond
 /// joiners) also joins, so that swapping a neighbour from `(415)` to `+81 (3)` changes nothing.
 fn right_ok(text: &str, end: usize) -> bool {
-    let mut joiners = 0;
     for (k, c) in text[end..].chars().enumerate() {
         if k == 0 && (is_wordish(c) || is_money_after(c)) {
             return false;
@@ -701,10 +699,9 @@ fn right_ok(text: &str, end: usize) -> bool {
         if digit_value(c).is_some() || is_plus(c) {
             return false;
         }
-        if is_space(c) || !is_joiner(c) || joiners == 3 {
+        if is_space(c) || !is_joiner(c) || k == 3 {
             return true;
         }
-        joiners += 1;
     }
     true
 }
