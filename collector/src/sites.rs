@@ -162,3 +162,39 @@ fn load_file(path: &Path) -> Result<SiteConfig, SitesError> {
         json,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_files_and_directories() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("write");
+            path
+        };
+        write("a.json", r#"{"site": "shop-a", "region": "JP"}"#);
+        write("b.json", r#"{"site": "shop-b"}"#);
+        write("notes.txt", "not a config");
+        let sites = Sites::load(&[dir.path().to_owned()]).expect("load");
+        assert_eq!(sites.ids().collect::<Vec<_>>(), ["shop-a", "shop-b"]);
+        assert!(sites.accepts("shop-a"));
+        assert!(!sites.accepts("shop-c"));
+        assert!(Sites::open().accepts("anything"));
+
+        let again = write("c.json", r#"{"site": "shop-a"}"#);
+        let err = Sites::load(&[dir.path().to_owned()]).expect_err("duplicate");
+        assert!(err.to_string().contains("already configured"), "{err}");
+        std::fs::remove_file(again).expect("remove");
+
+        let bad = write("bad.json", r#"{"site": "Shop A"}"#);
+        let err = Sites::load(&[bad]).expect_err("bad site id");
+        assert!(err
+            .to_string()
+            .ends_with("site: expected lowercase letters, digits, '-' and '_'"));
+        let err = Sites::load(&[dir.path().join("missing.json")]).expect_err("missing");
+        assert!(err.to_string().contains("missing.json"));
+    }
+}

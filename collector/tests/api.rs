@@ -429,3 +429,42 @@ async fn an_event_without_a_visitor_id_is_still_counted() {
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(stored(&db).await, 1);
 }
+
+#[tokio::test]
+async fn favicon_is_204_when_no_mount_has_one() {
+    let (app, _) = setup();
+    let req = Request::get("/favicon.ico")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, _) = send(&app, req).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn hostile_bodies_get_4xx_never_5xx() {
+    let (app, db) = setup();
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let bodies: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"null".to_vec(),
+        b"\xff\xfe{}".to_vec(),
+        deep.into_bytes(),
+        br#"{"site":"demo-jp","events":[null]}"#.to_vec(),
+        br#"{"site":"demo-jp","events":[{"id":"01890a5d-ac96-774b-bcce-b302099a8057","ts":1e400}]}"#
+            .to_vec(),
+        br#"{"site":"demo-jp","sent_at":-5,"events":[]}"#.to_vec(),
+        br#"{"site":"demo-jp","events":[{"id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"page_view","ts":18446744073709551615}]}"#
+            .to_vec(),
+        "{\"site\":\"d\u{0}\",\"events\":[]}".as_bytes().to_vec(),
+    ];
+    for body in bodies {
+        let shown = String::from_utf8_lossy(&body)
+            .chars()
+            .take(80)
+            .collect::<String>();
+        let (status, json) = post_raw(&app, "application/json", body).await;
+        assert!(status.is_client_error(), "{shown}: {status} {json}");
+        assert!(json["error"].is_string(), "{shown}: {json}");
+    }
+    assert_eq!(stored(&db).await, 0);
+}
