@@ -21,12 +21,14 @@
 //! optional leading `1`), after `+CC` (with or without `(0)` or a stray trunk `0`), or after an
 //! international prefix (`00`, and `011` in NANP, `010` in Japan).
 //!
-//! A match must stand alone: the character before it and after it is not an ASCII or
-//! full-width letter or digit, not a currency sign (`¥3,123,...`), not `円`/`%` after it, and not
-//! a joiner (`-`, `.`, `/`, `,`, ...) with a digit beyond it (`2024-03-12`, `12-0312345678`).
-//! Japanese text right next to a number (`電話03-1234-5678まで`) is fine. A match may end where
-//! whitespace separates it from further digits (`415 555 0100 24/7`), never inside a digit
-//! group (`03-1234-56789`).
+//! A match must stand alone. Right before and after it: no ASCII or full-width letter or digit,
+//! no currency sign before (`¥3,123,...`), no `円`/`%` after, no `+` before. Through up to three
+//! joiners (`-`, `.`, `/`, `,`, parentheses, `+`, ...) no digit: that is the middle of a longer
+//! run (`2024-03-12`, `12-0312345678`, `5.(03)...`). Whitespace separates: a match may end where
+//! whitespace parts it from further digits (`415 555 0100 24/7`), never inside a digit group
+//! (`03-1234-56789`), and it may not start inside an international number (`+44 415 555 0100`).
+//! Japanese text right next to a number (`電話03-1234-5678まで`) is fine. These rules are
+//! symmetric on purpose: swapping one number never changes whether its neighbour matches.
 
 /// A country whose national number formats the snippet understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1352,6 +1354,11 @@ mod tests {
                 ("Call us at (415) 555-0100.", &[("(415) 555-0100", 3)]),
                 ("Call (415-555-0100) today", &[("415-555-0100", 3)]),
                 ("415 555 0100 24 hours", &[("415 555 0100", 3)]),
+                ("(415)555-0100", &[("(415)555-0100", 3)]),
+                ("415–555–0100", &[("415–555–0100", 3)]),
+                ("415 - 555 - 0100", &[("415 - 555 - 0100", 3)]),
+                ("+1.415.555.0100", &[("+1.415.555.0100", 3)]),
+                ("Phone: +1 415-555-0100 (main)", &[("+1 415-555-0100", 3)]),
                 ("415-555-0100 x1234567", &[("415-555-0100", 3)]),
                 ("415-555-0199 ext. 12", &[("415-555-0199 ext. 12", 6)]),
                 ("415-555-0199 x 12", &[("415-555-0199 x 12", 6)]),
@@ -1491,6 +1498,20 @@ mod tests {
                     ],
                 ),
                 ("0120-123-456 9:00-18:00", &[("0120-123-456", 1)]),
+                (
+                    "０１２０－１２３－４５６",
+                    &[("０１２０－１２３－４５６", 1)],
+                ),
+                ("0120 - 123 - 456", &[("0120 - 123 - 456", 1)]),
+                ("03-1234-5678 (内線 123)", &[("03-1234-5678 (内線 123", 0)]),
+                (
+                    "ＴＥＬ：０３－１２３４－５６７８",
+                    &[("０３－１２３４－５６７８", 0)],
+                ),
+                ("フリーダイヤル0120-123-456", &[("0120-123-456", 1)]),
+                ("携帯090-1234-5678へ", &[("090-1234-5678", 2)]),
+                ("\n03-1234-5678\n", &[("03-1234-5678", 0)]),
+                ("03-\n1234-5678", &[("03-\n1234-5678", 0)]),
                 // Negatives: longer runs, letters, prices, dates, other numbers.
                 ("1203123456789", &[]),
                 ("注文番号1203123456789", &[]),
@@ -1613,6 +1634,18 @@ mod tests {
                 "＋８１ ３－９９９９－０００１",
             ),
             ("03ー1234ー5678", "03-9999-0001", JP, "03ー9999ー0001"),
+            (
+                "03\u{a0}1234\u{a0}5678",
+                "03-9999-0001",
+                JP,
+                "03\u{a0}9999\u{a0}0001",
+            ),
+            (
+                "03-1234-5678（内線123）",
+                "03-9999-0001",
+                JP,
+                "03-9999-0001（内線123）",
+            ),
             (
                 "03-1234-5678 内線123",
                 "03-9999-0001",
