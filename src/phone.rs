@@ -436,7 +436,9 @@ pub struct Found {
 
 /// Finds the site's own numbers (the targets) wherever and however text displays them.
 ///
-/// Built once per config; [`Finder::find`] allocates nothing per character.
+/// A target written with an extension matches only where that extension is displayed (and wins
+/// over the same number without one); a target without an extension matches with any displayed
+/// extension or none. Built once per config; [`Finder::find`] allocates nothing per character.
 #[derive(Debug, Clone)]
 pub struct Finder {
     targets: Vec<PhoneNumber>,
