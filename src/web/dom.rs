@@ -40,8 +40,8 @@ pub fn scan_roots(app: &Rc<App>, roots: &Array) -> JsValue {
         let texts: Vec<String> = nodes.iter().map(|t| t.data()).collect();
         let pieces: Vec<&str> = texts.iter().map(String::as_str).collect();
         let plan = swap::plan(&pieces, &app.finder, &choices);
-        for (i, text) in plan.edits {
-            nodes[i].set_data(&text);
+        for edit in plan.edits {
+            nodes[edit.piece].set_data(&edit.text);
         }
         made.extend(plan.swaps);
     }
@@ -49,13 +49,13 @@ pub fn scan_roots(app: &Rc<App>, roots: &Array) -> JsValue {
     for el in found.get(1).unchecked_into::<Array>().iter() {
         let el: Element = el.unchecked_into();
         if let Some(href) = el.get_attribute("href") {
-            if let Some(new) = swap::tel_href(&href, &app.finder, &choices) {
+            if let Some(new) = crate::phone::tel_href(&href, &app.finder, &choices) {
                 let _ = el.set_attribute("href", &new);
             }
         }
         for attr in LABEL_ATTRS {
             if let Some(value) = el.get_attribute(attr) {
-                if let Some((new, swaps)) = swap::plan_text(&value, &app.finder, &choices) {
+                if let Some((new, swaps)) = swap::plan_attr(&value, &app.finder, &choices) {
                     let _ = el.set_attribute(attr, &new);
                     made.extend(swaps);
                 }

@@ -59,9 +59,8 @@ for (const [what, config, message] of BAD_CONFIGS) {
       <script>window.ringtrail=window.ringtrail||function(){(ringtrail.q=ringtrail.q||[]).push(arguments)}</script>
       </head><body><p id="n">Call 03-1234-5678</p><p id="q">queued</p>
       <script>ringtrail('on', 'swap', function () { document.getElementById('q').textContent = 'ran'; });
-      window.__before = document.documentElement.outerHTML;</script>
-      </body></html>`;
-    await page.route('**/bad-config.html', (r) => r.fulfill({ contentType: 'text/html', body: html }));
+      window.__before = document.documentElement.outerHTML;</script></body></html>`;
+    await page.route(/\/bad-config\.html/, (r) => r.fulfill({ contentType: 'text/html', body: html }));
     const before = html.replace(/\s+/g, ' ');
     await page.goto(`${collector.url}/bad-config.html?utm_source=campaign`);
     await eventually(() => page.errors.length > 0);

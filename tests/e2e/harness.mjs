@@ -57,7 +57,10 @@ export async function launch() {
 export async function newPage(context) {
   const page = await context.newPage();
   const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    // The browser's own favicon request is not ours.
+    if (m.type() === 'error' && !/favicon\.ico$/.test(m.location().url || '')) errors.push(m.text());
+  });
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.addInitScript(() => {
     window.__rt = { ready: null, swaps: [], triggers: [] };
