@@ -143,3 +143,63 @@ fn json_syntax_error(err: serde_json::Error) -> AppError {
         err.column()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::post;
+    use axum::Router;
+    use tower::ServiceExt;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Lease {
+        #[allow(dead_code)]
+        site: String,
+        #[allow(dead_code)]
+        pool: Pool,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Pool {
+        #[allow(dead_code)]
+        size: u32,
+    }
+
+    async fn error_for(body: &str) -> (u16, String) {
+        let app = Router::new().route("/", post(|_: ApiJson<Lease>| async { "ok" }));
+        let req = Request::post("/")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        let response = app.oneshot(req).await.expect("infallible");
+        let status = response.status().as_u16();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn api_json_names_the_field() {
+        assert_eq!(
+            error_for(r#"{"site": "a", "pool": {"size": "big"}}"#).await,
+            (
+                400,
+                r#"{"error":"pool.size: invalid type: string \"big\", expected u32"}"#.into()
+            )
+        );
+        let (status, body) = error_for(r#"{"site": "a"}"#).await;
+        assert_eq!(status, 400);
+        assert!(body.contains("missing field `pool`"), "{body}");
+        let (status, body) = error_for("{").await;
+        assert_eq!(status, 400);
+        assert!(body.contains("invalid JSON at line 1 column 1"), "{body}");
+        assert_eq!(
+            error_for(r#"{"site": "a", "pool": {"size": 3}}"#).await.0,
+            200
+        );
+    }
+}

@@ -120,6 +120,8 @@ fn cors(origins: &[String]) -> CorsLayer {
     let layer = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE])
+        // The snippet's outbox reads Retry-After on 429/503; cross-origin it must be exposed.
+        .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(24 * 3600));
     let listed: Vec<HeaderValue> = origins
         .iter()

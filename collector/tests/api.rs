@@ -468,3 +468,49 @@ async fn hostile_bodies_get_4xx_never_5xx() {
     }
     assert_eq!(stored(&db).await, 0);
 }
+
+#[tokio::test]
+async fn cross_origin_posts_expose_retry_after() {
+    let (app, _) = setup();
+    let req = Request::post("/v1/events")
+        .header(header::ORIGIN, "https://shop.example")
+        .header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")
+        .body(Body::from(batch(vec![event(1)]).to_string()))
+        .expect("request");
+    let (status, headers, _) = send(&app, req).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let exposed = headers[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+        .to_str()
+        .expect("ascii");
+    assert!(exposed.contains("retry-after"), "{exposed}");
+}
+
+#[tokio::test]
+async fn rate_limited_clients_get_429_with_retry_after() {
+    use axum::extract::ConnectInfo;
+    let options = Options {
+        rate_limit: Some(ringtrail_collector::RateLimit {
+            per_second: 1.0,
+            burst: 2.0,
+        }),
+        ..Options::default()
+    };
+    let (app, _) = setup_with(Sites::open(), options);
+    let peer: std::net::SocketAddr = "192.0.2.7:5555".parse().expect("addr");
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let mut req = Request::post("/v1/events")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(batch(vec![event(n)]).to_string()))
+            .expect("request");
+        req.extensions_mut().insert(ConnectInfo(peer));
+        let (status, headers, body) = send(&app, req).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(headers[header::RETRY_AFTER], "1");
+            assert!(body.contains("too many requests"), "{body}");
+        }
+        statuses.push(status.as_u16());
+    }
+    assert_eq!(statuses, [202, 202, 429]);
+}
