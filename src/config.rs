@@ -766,7 +766,7 @@ impl Reader {
                     self.err(
                         "region",
                         "unsupported region",
-                        Some("one of JP, US, CA, GB".into()),
+                        Some("one of JP, US, CA, GB, FR, DE".into()),
                     );
                 }
                 r
@@ -1300,7 +1300,7 @@ mod tests {
             ("[1]", "expected an object, found an array"),
             (r#"{"site":"a","region":"JP"}"#, "targets: required (the site's own numbers, as displayed)"),
             (r#"{"site":"A b","region":"JP","targets":["03-1234-5678"]}"#, "site: use lowercase letters, digits, '-' and '_' (at most 64)"),
-            (r#"{"site":"a","region":"XX","targets":["03-1234-5678"]}"#, "region: unsupported region (one of JP, US, CA, GB)"),
+            (r#"{"site":"a","region":"XX","targets":["03-1234-5678"]}"#, "region: unsupported region (one of JP, US, CA, GB, FR, DE)"),
             (r#"{"site":"a","region":"JP","targets":["03-1234-5678"],"sorces":[]}"#, "sorces: unknown field \"sorces\" (did you mean \"sources\"?)"),
             (&format!(r#"{{{base},"sources":[{{"name":"x","numbers":{{}}}},{{"name":"y","match":{{"utm_source":5}},"numbers":{{}}}}]}}"#),
              "sources[1].match.utm_source: expected a string or a list of strings, found a number"),

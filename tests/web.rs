@@ -31,7 +31,11 @@ fn fixture(html: &str) -> Element {
 }
 
 fn text(root: &Element, sel: &str) -> String {
-    root.query_selector(sel).unwrap().unwrap().text_content().unwrap()
+    root.query_selector(sel)
+        .unwrap()
+        .unwrap()
+        .text_content()
+        .unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -49,13 +53,29 @@ fn swaps_text_and_keeps_format() {
 fn split_markup_keeps_its_elements() {
     let root = fixture(r#"<p id="s"><span>(03)</span> 1234-<b>5678</b></p>"#);
     assert_eq!(text(&root, "#s"), "(03) 9999-0001");
-    assert_eq!(root.query_selector("#s b").unwrap().unwrap().text_content().unwrap(), "0001");
-    assert_eq!(root.query_selector("#s span").unwrap().unwrap().text_content().unwrap(), "(03)");
+    assert_eq!(
+        root.query_selector("#s b")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "0001"
+    );
+    assert_eq!(
+        root.query_selector("#s span")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "(03)"
+    );
 }
 
 #[wasm_bindgen_test]
 fn tel_links_and_labels() {
-    let root = fixture(r#"<a id="t" href="tel:03-1234-5678" aria-label="Call 03-1234-5678" title="03-1234-5678">call</a>"#);
+    let root = fixture(
+        r#"<a id="t" href="tel:03-1234-5678" aria-label="Call 03-1234-5678" title="03-1234-5678">call</a>"#,
+    );
     let a = root.query_selector("#t").unwrap().unwrap();
     assert_eq!(a.get_attribute("href").unwrap(), "tel:+81399990001");
     assert_eq!(a.get_attribute("aria-label").unwrap(), "Call 03-9999-0001");
@@ -70,7 +90,12 @@ fn exclusions_are_left_alone() {
     );
     assert_eq!(text(&root, "#k"), "03-1234-5678");
     assert_eq!(text(&root, "#n"), "03-1234-5678");
-    let ta: web_sys::HtmlTextAreaElement = root.query_selector("#ta").unwrap().unwrap().dyn_into().unwrap();
+    let ta: web_sys::HtmlTextAreaElement = root
+        .query_selector("#ta")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     assert_eq!(ta.value(), "03-1234-5678");
     assert_eq!(text(&root, "#o"), "No. 1203123456789");
 }

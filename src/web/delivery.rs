@@ -101,7 +101,9 @@ impl Delivery {
         }
         let delay = at_ms.saturating_sub(now_ms()).min(i32::MAX as u64) as i32;
         let cb = Closure::once_into_js(flush);
-        if let Ok(h) = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), delay) {
+        if let Ok(h) =
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), delay)
+        {
             self.timer.set(Some(h));
         }
     }
@@ -131,7 +133,10 @@ pub fn flush() {
         let outcome = if reply.status == 0 {
             Outcome::NetworkError
         } else {
-            Outcome::Status { code: reply.status, retry_after_s: reply.retry_after_s }
+            Outcome::Status {
+                code: reply.status,
+                retry_after_s: reply.retry_after_s,
+            }
         };
         let mut ob = d.load();
         let random = u32::from_le_bytes(random_bytes::<4>());
@@ -169,7 +174,8 @@ pub fn install(_d: &Delivery) {
         }
     });
     let _ = w.add_event_listener_with_callback("pagehide", on_hide.as_ref().unchecked_ref());
-    let _ = w.add_event_listener_with_callback("visibilitychange", on_hide.as_ref().unchecked_ref());
+    let _ =
+        w.add_event_listener_with_callback("visibilitychange", on_hide.as_ref().unchecked_ref());
     // Page-lifetime listeners: never removed, so never freed.
     on_hide.forget();
     let on_online = Closure::<dyn Fn()>::new(flush);

@@ -31,12 +31,18 @@ pub fn scan_roots(app: &Rc<App>, roots: &Array) -> JsValue {
     let noswap = app.config.noswap.join(",");
     let found = collect(roots, &noswap, MIN_DIGITS);
     let numbers = app.numbers.borrow();
-    let choices: Vec<Option<(&str, &crate::phone::PhoneNumber)>> =
-        numbers.iter().map(|n| n.as_ref().map(|r| (r.written.as_str(), &r.number))).collect();
+    let choices: Vec<Option<(&str, &crate::phone::PhoneNumber)>> = numbers
+        .iter()
+        .map(|n| n.as_ref().map(|r| (r.written.as_str(), &r.number)))
+        .collect();
     let mut made: Vec<Swap> = Vec::new();
 
     for run in found.get(0).unchecked_into::<Array>().iter() {
-        let nodes: Vec<Text> = run.unchecked_into::<Array>().iter().map(JsCast::unchecked_into).collect();
+        let nodes: Vec<Text> = run
+            .unchecked_into::<Array>()
+            .iter()
+            .map(JsCast::unchecked_into)
+            .collect();
         let texts: Vec<String> = nodes.iter().map(|t| t.data()).collect();
         let pieces: Vec<&str> = texts.iter().map(String::as_str).collect();
         let plan = swap::plan(&pieces, &app.finder, &choices);
@@ -74,11 +80,26 @@ pub fn scan_roots(app: &Rc<App>, roots: &Array) -> JsValue {
 /// Fires `ringtrail:swap` (DOM event and `on('swap')` listeners) for each swap; returns them.
 fn announce(app: &App, made: &[Swap]) -> JsValue {
     let out = Array::new();
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return out.into() };
-    let source: JsValue = if app.touch.rule.is_empty() { JsValue::NULL } else { app.touch.rule.as_str().into() };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return out.into();
+    };
+    let source: JsValue = if app.touch.rule.is_empty() {
+        JsValue::NULL
+    } else {
+        app.touch.rule.as_str().into()
+    };
     for s in made {
-        let target = app.config.targets.get(s.target).map(|t| t.written.as_str()).unwrap_or_default();
-        let number = app.numbers.borrow().get(s.target).and_then(|n| n.as_ref().map(|r| r.number.e164()));
+        let target = app
+            .config
+            .targets
+            .get(s.target)
+            .map(|t| t.written.as_str())
+            .unwrap_or_default();
+        let number = app
+            .numbers
+            .borrow()
+            .get(s.target)
+            .and_then(|n| n.as_ref().map(|r| r.number.e164()));
         let detail = object(&[
             ("target", &target.into()),
             ("number", &number.unwrap_or_default().into()),
@@ -104,7 +125,9 @@ pub fn observe(app: &Rc<App>, document: &web_sys::Document) {
             }
         }
     });
-    let Ok(observer) = MutationObserver::new(cb.as_ref().unchecked_ref()) else { return };
+    let Ok(observer) = MutationObserver::new(cb.as_ref().unchecked_ref()) else {
+        return;
+    };
     cb.forget();
     let init = MutationObserverInit::new();
     init.set_child_list(true);

@@ -93,7 +93,9 @@ pub fn start(config_text: &str, collector: &str) -> Result<(), JsError> {
         JsError::new(&msg)
     })?;
     let window = web_sys::window().ok_or_else(|| JsError::new("no window"))?;
-    let document = window.document().ok_or_else(|| JsError::new("no document"))?;
+    let document = window
+        .document()
+        .ok_or_else(|| JsError::new("no document"))?;
     let location = window.location();
     let href = location.href().unwrap_or_default();
     let host = location.hostname().unwrap_or_default();
@@ -154,7 +156,9 @@ pub fn start(config_text: &str, collector: &str) -> Result<(), JsError> {
         // The parser is still adding nodes: the observer swaps them as they come; one more
         // pass at DOMContentLoaded catches text the parser grew in place.
         let once = Closure::once_into_js(move || {
-            if let (Some(app), Some(doc)) = (self::app(), web_sys::window().and_then(|w| w.document())) {
+            if let (Some(app), Some(doc)) =
+                (self::app(), web_sys::window().and_then(|w| w.document()))
+            {
                 dom::scan_roots(&app, &Array::of1(&doc.document_element().into()));
             }
         });
@@ -189,7 +193,9 @@ impl App {
 
     /// Queues an event of `kind` with type-specific `data` (a JSON object text, or empty).
     pub fn record(&self, kind: &str, data: &str) {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let document = window.document();
         let href = window.location().href().unwrap_or_default();
         let strip = &self.config.tracking.strip_params;
@@ -197,14 +203,25 @@ impl App {
         let referrer = document.as_ref().map(|d| d.referrer()).unwrap_or_default();
         let title = document.as_ref().map(|d| d.title()).unwrap_or_default();
         let id = new_id();
-        let json = event::event_json(&id, kind, now_ms(), &self.context(&url, &referrer, &title), data);
+        let json = event::event_json(
+            &id,
+            kind,
+            now_ms(),
+            &self.context(&url, &referrer, &title),
+            data,
+        );
         self.delivery.push(&id, &json);
     }
 
     /// Calls the `on(name, cb)` listeners.
     fn emit(&self, name: &str, detail: &JsValue) {
-        let listeners: Vec<Function> =
-            self.listeners.borrow().iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();
+        let listeners: Vec<Function> = self
+            .listeners
+            .borrow()
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, f)| f.clone())
+            .collect();
         for f in listeners {
             // A listener that throws is the site's bug; it must not stop ours or the others.
             let _ = f.call1(&JsValue::NULL, detail);
@@ -236,11 +253,20 @@ fn object(pairs: &[(&str, &JsValue)]) -> JsValue {
 /// An unknown command or wrong arguments, with a message saying which.
 pub fn command(args: &Array) -> Result<JsValue, JsError> {
     let app = app().ok_or_else(|| JsError::new("not started"))?;
-    let name = args.get(0).as_string().ok_or_else(|| JsError::new("command name must be a string"))?;
+    let name = args
+        .get(0)
+        .as_string()
+        .ok_or_else(|| JsError::new("command name must be a string"))?;
     match name.as_str() {
         "on" => {
-            let event = args.get(1).as_string().ok_or_else(|| JsError::new("on: event name must be a string"))?;
-            let cb: Function = args.get(2).dyn_into().map_err(|_| JsError::new("on: callback must be a function"))?;
+            let event = args
+                .get(1)
+                .as_string()
+                .ok_or_else(|| JsError::new("on: event name must be a string"))?;
+            let cb: Function = args
+                .get(2)
+                .dyn_into()
+                .map_err(|_| JsError::new("on: callback must be a function"))?;
             app.listeners.borrow_mut().push((event, cb));
             Ok(JsValue::UNDEFINED)
         }
@@ -249,7 +275,10 @@ pub fn command(args: &Array) -> Result<JsValue, JsError> {
             let root = if root.is_instance_of::<web_sys::Node>() {
                 root
             } else {
-                web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()).into()
+                web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.document_element())
+                    .into()
             };
             Ok(dom::scan_roots(&app, &Array::of1(&root)))
         }
@@ -267,11 +296,17 @@ pub fn command(args: &Array) -> Result<JsValue, JsError> {
             Ok(number)
         }
         "track" => {
-            let kind = args.get(1).as_string().ok_or_else(|| JsError::new("track: event name must be a string"))?;
-            let data = js_sys::JSON::stringify(&args.get(2)).ok().and_then(|s| s.as_string());
+            let kind = args
+                .get(1)
+                .as_string()
+                .ok_or_else(|| JsError::new("track: event name must be a string"))?;
+            let data = js_sys::JSON::stringify(&args.get(2))
+                .ok()
+                .and_then(|s| s.as_string());
             let data = data.filter(|d| d.starts_with('{')).unwrap_or_default();
             let mut o = crate::json::ObjectWriter::new();
-            o.str("name", &kind).raw("props", if data.is_empty() { "{}" } else { &data });
+            o.str("name", &kind)
+                .raw("props", if data.is_empty() { "{}" } else { &data });
             app.record("custom", &o.finish());
             Ok(JsValue::UNDEFINED)
         }

@@ -20,7 +20,10 @@ impl Store {
     /// Uses `localStorage` if a write and a read back succeed; memory otherwise.
     pub fn open(persistent: bool) -> Store {
         let local = if persistent { probe() } else { None };
-        Store { local: RefCell::new(local), memory: RefCell::new(Vec::new()) }
+        Store {
+            local: RefCell::new(local),
+            memory: RefCell::new(Vec::new()),
+        }
     }
 
     /// Whether values survive this page (false: memory only).
@@ -36,13 +39,21 @@ impl Store {
                 return v;
             }
         }
-        self.memory.borrow().iter().find(|(k, _)| *k == full).map(|(_, v)| v.clone())
+        self.memory
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == full)
+            .map(|(_, v)| v.clone())
     }
 
     /// Writes `ringtrail:{key}`; when `localStorage` refuses (quota, blocked), keeps it in memory.
     pub fn set(&self, key: &str, value: &str) {
         let full = full_key(key);
-        let stored = self.local.borrow().as_ref().is_some_and(|s| s.set_item(&full, value).is_ok());
+        let stored = self
+            .local
+            .borrow()
+            .as_ref()
+            .is_some_and(|s| s.set_item(&full, value).is_ok());
         if !stored {
             let mut m = self.memory.borrow_mut();
             match m.iter_mut().find(|(k, _)| *k == full) {
@@ -91,7 +102,7 @@ fn probe() -> Option<Storage> {
     let s = web_sys::window()?.local_storage().ok()??;
     let key = "ringtrail:probe";
     s.set_item(key, "1").ok()?;
-    let ok = s.get_item(key).ok()? .as_deref() == Some("1");
+    let ok = s.get_item(key).ok()?.as_deref() == Some("1");
     let _ = s.remove_item(key);
     ok.then_some(s)
 }

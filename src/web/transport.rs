@@ -21,7 +21,13 @@ pub struct Reply {
 /// POSTs `body` to `url` with `keepalive`; aborts after `timeout_ms`.
 pub async fn post(url: &str, body: &str, timeout_ms: i32) -> (Reply, Option<String>) {
     let Some(window) = web_sys::window() else {
-        return (Reply { status: 0, retry_after_s: None }, None);
+        return (
+            Reply {
+                status: 0,
+                retry_after_s: None,
+            },
+            None,
+        );
     };
     let init = RequestInit::new();
     init.set_method("POST");
@@ -31,19 +37,40 @@ pub async fn post(url: &str, body: &str, timeout_ms: i32) -> (Reply, Option<Stri
     // web-sys has no keepalive setter; the property is standard (`DESIGN.md`, size facts).
     let _ = Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
     let headers = Object::new();
-    let _ = Reflect::set(&headers, &"content-type".into(), &"text/plain;charset=UTF-8".into());
+    let _ = Reflect::set(
+        &headers,
+        &"content-type".into(),
+        &"text/plain;charset=UTF-8".into(),
+    );
     init.set_headers(&headers);
     if let Ok(ctrl) = web_sys::AbortController::new() {
         init.set_signal(Some(&ctrl.signal()));
         let abort = wasm_bindgen::closure::Closure::once_into_js(move || ctrl.abort());
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), timeout_ms);
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            abort.unchecked_ref(),
+            timeout_ms,
+        );
     }
     let Ok(req) = Request::new_with_str_and_init(url, &init) else {
-        return (Reply { status: 0, retry_after_s: None }, None);
+        return (
+            Reply {
+                status: 0,
+                retry_after_s: None,
+            },
+            None,
+        );
     };
     let resp = match JsFuture::from(window.fetch_with_request(&req)).await {
         Ok(r) => r.unchecked_into::<Response>(),
-        Err(_) => return (Reply { status: 0, retry_after_s: None }, None),
+        Err(_) => {
+            return (
+                Reply {
+                    status: 0,
+                    retry_after_s: None,
+                },
+                None,
+            )
+        }
     };
     let retry_after_s = resp
         .headers()
@@ -55,7 +82,13 @@ pub async fn post(url: &str, body: &str, timeout_ms: i32) -> (Reply, Option<Stri
         Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()),
         Err(_) => None,
     };
-    (Reply { status: resp.status(), retry_after_s }, text)
+    (
+        Reply {
+            status: resp.status(),
+            retry_after_s,
+        },
+        text,
+    )
 }
 
 /// Queues `body` with `navigator.sendBeacon`; false when the browser refused it (too large,
