@@ -46,10 +46,10 @@
         function (r) {
           // Throws on a bad config, before touching the page; numbers already parsed are
           // swapped now and the rest as the parser adds them.
-          m.start(r[1], collector);
+          var snippet = m.start(r[1], collector);
           var run = function (args) {
             try {
-              return m.command(Array.prototype.slice.call(args));
+              return snippet.command(Array.prototype.slice.call(args));
             } catch (e) {
               fail(e);
             }

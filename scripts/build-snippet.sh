@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bin=node_modules/.bin
 
 wasm-pack --quiet build --target web --release --mode no-install --no-typescript --no-pack \
-  --out-dir pkg --out-name ringtrail
+  --out-dir pkg --out-name ringtrail -- --features snippet
 # The features rustc enables by default for wasm32; wasm-opt must accept them to optimize.
 "$bin/wasm-opt" -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \

@@ -10,6 +10,7 @@
 
 use crate::json::{self, Value};
 use crate::phone::{PhoneNumber, Region};
+use crate::prelude::*;
 
 #[cfg(feature = "schema")]
 use schemars::JsonSchema;

@@ -5,6 +5,7 @@
 //! `POST /v1/events` reads exactly these names.
 
 use crate::json::ObjectWriter;
+use crate::prelude::*;
 use crate::source::Touch;
 
 /// What every event of one page shares.

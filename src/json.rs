@@ -7,6 +7,7 @@
 //! source text and converted on demand (the config only has whole numbers), so no float parsing
 //! or printing code is linked.
 
+use crate::prelude::*;
 /// A parsed JSON value. Objects keep their key order (error messages follow the author's order).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {

@@ -11,6 +11,7 @@
 
 use crate::outbox::push_hex_byte;
 use crate::phone::{PhoneNumber, Region};
+use crate::prelude::*;
 
 /// Maps full-width ASCII forms to ASCII and the ideographic space to a space; drops zero-width
 /// characters (they come with copy-paste and are invisible in the form).

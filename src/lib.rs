@@ -3,6 +3,32 @@
 //! The pure modules (config, phone, swap, source, visit, lead, outbox, json) hold all the logic
 //! and are tested natively; `web` is the only code that touches the browser.
 #![deny(missing_docs)]
+// The shipped snippet (feature `snippet`, wasm32) is `no_std`: std's panic machinery pulls in
+// `core::fmt` and its tables, about a fifth of the wasm. Native builds and the browser tests
+// keep std.
+#![cfg_attr(all(target_arch = "wasm32", feature = "snippet"), no_std)]
+
+extern crate alloc;
+
+/// The `alloc` types the modules use, the same in `std` and `no_std` builds.
+mod prelude {
+    pub use alloc::borrow::Cow;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+
+/// In the shipped snippet a panic (a bug) stops the wasm with a trap; the loader catches the
+/// resulting error, and the page stays as it is.
+#[cfg(all(target_arch = "wasm32", feature = "snippet"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+#[cfg(all(target_arch = "wasm32", feature = "snippet"))]
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 pub mod config;
 pub mod event;
@@ -10,6 +36,7 @@ pub mod json;
 pub mod lead;
 pub mod outbox;
 pub mod phone;
+pub mod privacy;
 pub mod source;
 pub mod swap;
 pub mod url;
@@ -19,27 +46,15 @@ pub mod visit;
 mod web;
 
 #[cfg(target_arch = "wasm32")]
-pub use exports::{command, start};
+pub use web::Snippet;
 
+/// Starts the snippet with the config text and the collector's base URL; the loader keeps the
+/// returned [`Snippet`] and sends it every `ringtrail(...)` call.
+///
+/// # Errors
+/// A config error naming its JSON path; the page has not been touched.
 #[cfg(target_arch = "wasm32")]
-mod exports {
-    use wasm_bindgen::prelude::*;
-
-    /// Starts the snippet with the config text and the collector's base URL.
-    ///
-    /// # Errors
-    /// A config error naming its JSON path; the page has not been touched.
-    #[wasm_bindgen]
-    pub fn start(config: &str, collector: &str) -> Result<(), JsError> {
-        crate::web::start(config, collector)
-    }
-
-    /// Runs one `ringtrail(...)` call; `args` are its arguments.
-    ///
-    /// # Errors
-    /// An unknown command or wrong arguments.
-    #[wasm_bindgen]
-    pub fn command(args: js_sys::Array) -> Result<JsValue, JsError> {
-        crate::web::command(&args)
-    }
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn start(config: &str, collector: &str) -> Result<Snippet, wasm_bindgen::JsError> {
+    web::start(config, collector)
 }

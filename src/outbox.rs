@@ -45,6 +45,7 @@
 //! ```
 
 use crate::json::{push_u64, write_str};
+use crate::prelude::*;
 
 /// Tuning of the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,6 +30,7 @@
 //! Japanese text right next to a number (`電話03-1234-5678まで`) is fine. These rules are
 //! symmetric on purpose: swapping one number never changes whether its neighbour matches.
 
+use crate::prelude::*;
 /// A country whose national number formats the snippet understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Region {

@@ -43,6 +43,7 @@
 //! ```
 
 use crate::config::{Attribution, AttributionModel, SourceMatch, SourceRule, CLICK_IDS};
+use crate::prelude::*;
 use crate::url;
 
 /// Milliseconds in a day.

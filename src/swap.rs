@@ -30,6 +30,7 @@
 //! ```
 
 use crate::phone::{render_known, Finder, PhoneNumber, Shape};
+use crate::prelude::*;
 
 /// New text for one piece.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +86,7 @@ pub fn plan(
     if !pieces.iter().any(|p| !p.is_empty()) {
         return out;
     }
-    let joined: std::borrow::Cow<str> = if pieces.len() == 1 {
+    let joined: Cow<str> = if pieces.len() == 1 {
         pieces[0].into()
     } else {
         pieces.concat().into()

@@ -26,7 +26,7 @@
 //! );
 //! ```
 
-use std::borrow::Cow;
+use crate::prelude::*;
 
 /// The parts of a URL, as slices of the input. Absent parts are empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

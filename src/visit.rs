@@ -28,6 +28,7 @@
 use crate::config::{Trigger, TriggerOnce};
 use crate::json::push_u64;
 use crate::outbox::is_token;
+use crate::prelude::*;
 use crate::source::pattern_matches;
 use crate::url;
 

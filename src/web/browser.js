@@ -88,3 +88,30 @@ export function mutationRoots(records) {
   }
   return roots;
 }
+
+// POSTs `body` as text/plain (a CORS simple request: no preflight) with keepalive, so the request
+// outlives the page; aborts after `timeoutMs`. Calls `done(status, retryAfterSeconds)`; status 0
+// means no answer (offline, DNS, CORS, timeout).
+export function post(url, body, timeoutMs, done) {
+  let ctrl = null;
+  try { ctrl = new AbortController(); } catch (e) { /* old browsers: no timeout */ }
+  const timer = ctrl && setTimeout(() => ctrl.abort(), timeoutMs);
+  let p;
+  try {
+    p = fetch(url, {
+      method: 'POST', body, keepalive: body.length < 60000, credentials: 'omit', mode: 'cors',
+      headers: { 'content-type': 'text/plain;charset=UTF-8' }, signal: ctrl && ctrl.signal,
+    });
+  } catch (e) {
+    p = Promise.reject(e);
+  }
+  p.then(
+    (r) => { clearTimeout(timer); done(r.status, parseInt(r.headers.get('retry-after'), 10) || 0); },
+    () => { clearTimeout(timer); done(0, 0); },
+  );
+}
+
+// navigator.sendBeacon, false when unavailable or refused.
+export function beacon(url, body) {
+  try { return navigator.sendBeacon(url, body); } catch (e) { return false; }
+}

@@ -1,24 +1,16 @@
-//! Number swapping in the page: collect candidate text runs and attributes (collect.js), let
+//! Number swapping in the page: collect candidate text runs and attributes (browser.js), let
 //! [`crate::swap`] plan the edits, apply them, and keep doing so for content added later.
 
-use std::rc::Rc;
+use alloc::rc::Rc;
 
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, MutationObserver, MutationObserverInit, Text};
 
-use super::{dispatch, object, App};
+use super::{collect, dispatch, mutation_roots, object, App};
+use crate::prelude::*;
 use crate::swap::{self, Swap};
-
-#[wasm_bindgen(module = "/src/web/collect.js")]
-extern "C" {
-    /// `[runs, attributeElements]` under `roots`, skipping excluded subtrees.
-    fn collect(roots: &Array, noswap: &str, min_digits: u32) -> Array;
-    /// Nodes added or changed by a batch of mutation records.
-    #[wasm_bindgen(js_name = mutationRoots)]
-    fn mutation_roots(records: &Array) -> Array;
-}
 
 /// Fewer digits than this in a whole run cannot hold a phone number (shortest: 7-digit UK).
 const MIN_DIGITS: u32 = 7;

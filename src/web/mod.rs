@@ -3,14 +3,16 @@
 //! It stays thin: it reads what the browser knows (URL, referrer, text nodes, visibility), hands
 //! it to the pure modules, and applies what they decide. Every browser call that can fail falls
 //! back (memory storage, no beacon, no observer) instead of breaking the page.
+//!
+//! State lives in one [`App`] behind an `Rc`, owned by the [`Snippet`] object the loader keeps
+//! and by the page-lifetime closures (observer, timers, listeners); there is no global.
 
 mod delivery;
 mod dom;
 mod storage;
-mod transport;
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -18,10 +20,24 @@ use wasm_bindgen::JsCast;
 
 use crate::config::{Config, NumberChoice, Replacement};
 use crate::event::{self, Context};
-use crate::phone::Finder;
+use crate::phone::{Finder, PhoneNumber};
+use crate::prelude::*;
 use crate::source::{self, Touch};
 use delivery::Delivery;
 use storage::Store;
+
+#[wasm_bindgen(module = "/src/web/browser.js")]
+extern "C" {
+    /// `[runs, attributeElements]` under `roots`, skipping excluded subtrees.
+    fn collect(roots: &Array, noswap: &str, min_digits: u32) -> Array;
+    /// Nodes added or changed by a batch of mutation records.
+    #[wasm_bindgen(js_name = mutationRoots)]
+    fn mutation_roots(records: &Array) -> Array;
+    /// `fetch` POST with keepalive and a timeout; calls `done(status, retry_after_s)`.
+    fn post(url: &str, body: &str, timeout_ms: u32, done: &JsValue);
+    /// `navigator.sendBeacon`.
+    fn beacon(url: &str, body: &str) -> bool;
+}
 
 /// Everything the snippet knows about this page, created once by [`start`].
 pub struct App {
@@ -38,13 +54,10 @@ pub struct App {
     observer: RefCell<Option<web_sys::MutationObserver>>,
 }
 
-thread_local! {
-    static APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
-}
-
-/// The running app, if [`start`] succeeded.
-fn app() -> Option<Rc<App>> {
-    APP.with(|a| a.borrow().clone())
+/// The running snippet, handed to the loader: `ringtrail(...)` calls go to [`Snippet::command`].
+#[wasm_bindgen]
+pub struct Snippet {
+    app: Rc<App>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -73,15 +86,20 @@ pub fn new_id() -> String {
     crate::outbox::uuid_v7(now_ms(), &random_bytes::<10>())
 }
 
+/// Adds a listener for the page's lifetime (the closure is never freed: it lives as long as the
+/// page does).
+fn listen(target: &web_sys::EventTarget, event: &str, f: impl FnMut(web_sys::Event) + 'static) {
+    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+    let _ = target.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref());
+    cb.forget();
+}
+
 /// Starts the snippet: validates the config, picks the numbers for this visit, swaps them,
 /// watches the page for new content and records the page view.
 ///
 /// # Errors
 /// A config error (with its JSON path) before anything on the page is touched.
-pub fn start(config_text: &str, collector: &str) -> Result<(), JsError> {
-    if app().is_some() {
-        return Ok(());
-    }
+pub fn start(config_text: &str, collector: &str) -> Result<Snippet, JsError> {
     let config = Config::from_json(config_text).map_err(|errs| {
         let mut msg = String::from("config error: ");
         msg.push_str(&errs[0].describe());
@@ -102,7 +120,11 @@ pub fn start(config_text: &str, collector: &str) -> Result<(), JsError> {
     let referrer = document.referrer();
     let now = now_ms();
 
-    let store = Rc::new(Store::open(true));
+    let allowed =
+        crate::privacy::decide(&config.privacy, &config.tracking, signals(&window, &host)).is_ok();
+    // Without permission nothing touches the device's storage: attribution still works for
+    // this page (numbers swap), from memory.
+    let store = Rc::new(Store::open(allowed));
     let (touch, rule) = source::attribute(
         &store.get("touch").unwrap_or_default(),
         &href,
@@ -121,7 +143,7 @@ pub fn start(config_text: &str, collector: &str) -> Result<(), JsError> {
     });
     let session = new_id();
 
-    let targets: Vec<_> = config.targets.iter().map(|t| t.number.clone()).collect();
+    let targets: Vec<PhoneNumber> = config.targets.iter().map(|t| t.number.clone()).collect();
     let finder = Finder::new(&targets, config.region);
     let mut numbers = vec![None; config.targets.len()];
     if let Some(map) = config.numbers_for(rule) {
@@ -136,6 +158,7 @@ pub fn start(config_text: &str, collector: &str) -> Result<(), JsError> {
     }
 
     let delivery = Delivery::new(collector, &config.site, Rc::clone(&store));
+    delivery.set_enabled(allowed);
     let app = Rc::new(App {
         config,
         store,
@@ -148,49 +171,37 @@ pub fn start(config_text: &str, collector: &str) -> Result<(), JsError> {
         listeners: RefCell::new(Vec::new()),
         observer: RefCell::new(None),
     });
-    APP.with(|a| *a.borrow_mut() = Some(Rc::clone(&app)));
 
     let swaps = dom::scan_roots(&app, &Array::of1(&document.document_element().into()));
     dom::observe(&app, &document);
     if document.ready_state() == "loading" {
         // The parser is still adding nodes: the observer swaps them as they come; one more
         // pass at DOMContentLoaded catches text the parser grew in place.
-        let once = Closure::once_into_js(move || {
-            if let (Some(app), Some(doc)) =
-                (self::app(), web_sys::window().and_then(|w| w.document()))
-            {
-                dom::scan_roots(&app, &Array::of1(&doc.document_element().into()));
-            }
+        let a = Rc::clone(&app);
+        let doc = document.clone();
+        listen(&document, "DOMContentLoaded", move |_| {
+            dom::scan_roots(&a, &Array::of1(&doc.document_element().into()));
         });
-        let opts = web_sys::AddEventListenerOptions::new();
-        opts.set_once(true);
-        let _ = document.add_event_listener_with_callback_and_add_event_listener_options(
-            "DOMContentLoaded",
-            once.unchecked_ref(),
-            &opts,
-        );
     }
     dispatch(&document, "ringtrail:ready", &swaps);
 
     app.record("page_view", "");
-    delivery::install(&app.delivery);
-    Ok(())
+    delivery::install(&app);
+    Ok(Snippet { app })
+}
+
+#[wasm_bindgen]
+impl Snippet {
+    /// Runs one `ringtrail(name, ...args)` call.
+    ///
+    /// # Errors
+    /// An unknown command or wrong arguments, with a message saying which.
+    pub fn command(&self, args: Array) -> Result<JsValue, JsError> {
+        command(&self.app, &args)
+    }
 }
 
 impl App {
-    /// The page's shared event fields.
-    fn context<'a>(&'a self, url: &'a str, referrer: &'a str, title: &'a str) -> Context<'a> {
-        Context {
-            visitor: &self.visitor,
-            session: &self.session,
-            url,
-            referrer,
-            title,
-            revisit: 0,
-            touch: Some(&self.touch),
-        }
-    }
-
     /// Queues an event of `kind` with type-specific `data` (a JSON object text, or empty).
     pub fn record(&self, kind: &str, data: &str) {
         let Some(window) = web_sys::window() else {
@@ -202,15 +213,24 @@ impl App {
         let url = crate::url::remove_params(&href, |p| strip.iter().any(|s| s == p));
         let referrer = document.as_ref().map(|d| d.referrer()).unwrap_or_default();
         let title = document.as_ref().map(|d| d.title()).unwrap_or_default();
+        let ctx = Context {
+            visitor: &self.visitor,
+            session: &self.session,
+            url: &url,
+            referrer: &referrer,
+            title: &title,
+            revisit: 0,
+            touch: Some(&self.touch),
+        };
         let id = new_id();
-        let json = event::event_json(
-            &id,
-            kind,
-            now_ms(),
-            &self.context(&url, &referrer, &title),
-            data,
-        );
-        self.delivery.push(&id, &json);
+        self.delivery
+            .push(&id, &event::event_json(&id, kind, now_ms(), &ctx, data));
+    }
+
+    /// Records an event and starts sending it.
+    pub fn send(self: &Rc<Self>, kind: &str, data: &str) {
+        self.record(kind, data);
+        delivery::flush(self);
     }
 
     /// Calls the `on(name, cb)` listeners.
@@ -226,6 +246,41 @@ impl App {
             // A listener that throws is the site's bug; it must not stop ours or the others.
             let _ = f.call1(&JsValue::NULL, detail);
         }
+    }
+
+    /// The tracking number for `target` (as written in the config, or any format of it), or for
+    /// the first target, in E.164; the site's own number when this visit is not tracked.
+    fn current_number(&self, target: Option<&str>) -> JsValue {
+        let index = match target {
+            None => Some(0),
+            Some(t) => PhoneNumber::parse(t, self.config.region)
+                .ok()
+                .and_then(|n| self.config.targets.iter().position(|x| x.number == n)),
+        };
+        let Some(i) = index else { return JsValue::NULL };
+        let numbers = self.numbers.borrow();
+        match (
+            numbers.get(i).and_then(Option::as_ref),
+            self.config.targets.get(i),
+        ) {
+            (Some(r), _) => r.number.e164().as_str().into(),
+            (None, Some(t)) => t.number.e164().as_str().into(),
+            (None, None) => JsValue::NULL,
+        }
+    }
+}
+
+/// What the browser says about privacy for this visit.
+fn signals(window: &web_sys::Window, host: &str) -> crate::privacy::Signals {
+    let nav = window.navigator();
+    let prop =
+        |name: &str| Reflect::get(&nav, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+    crate::privacy::Signals {
+        consent: storage::peek("consent").map(|v| v == "1"),
+        gpc: prop("globalPrivacyControl").is_truthy(),
+        dnt: prop("doNotTrack").as_string().as_deref() == Some("1"),
+        webdriver: prop("webdriver").is_truthy(),
+        localhost: crate::privacy::is_localhost(host),
     }
 }
 
@@ -247,12 +302,14 @@ fn object(pairs: &[(&str, &JsValue)]) -> JsValue {
     o.into()
 }
 
-/// Runs one JS API call: `ringtrail(name, ...args)`.
-///
-/// # Errors
-/// An unknown command or wrong arguments, with a message saying which.
-pub fn command(args: &Array) -> Result<JsValue, JsError> {
-    let app = app().ok_or_else(|| JsError::new("not started"))?;
+fn arg_error(command: &str, what: &str) -> JsError {
+    let mut msg = String::from(command);
+    msg.push_str(": ");
+    msg.push_str(what);
+    JsError::new(&msg)
+}
+
+fn command(app: &Rc<App>, args: &Array) -> Result<JsValue, JsError> {
     let name = args
         .get(0)
         .as_string()
@@ -262,11 +319,11 @@ pub fn command(args: &Array) -> Result<JsValue, JsError> {
             let event = args
                 .get(1)
                 .as_string()
-                .ok_or_else(|| JsError::new("on: event name must be a string"))?;
+                .ok_or_else(|| arg_error("on", "event name must be a string"))?;
             let cb: Function = args
                 .get(2)
                 .dyn_into()
-                .map_err(|_| JsError::new("on: callback must be a function"))?;
+                .map_err(|_| arg_error("on", "callback must be a function"))?;
             app.listeners.borrow_mut().push((event, cb));
             Ok(JsValue::UNDEFINED)
         }
@@ -280,11 +337,10 @@ pub fn command(args: &Array) -> Result<JsValue, JsError> {
                     .and_then(|d| d.document_element())
                     .into()
             };
-            Ok(dom::scan_roots(&app, &Array::of1(&root)))
+            Ok(dom::scan_roots(app, &Array::of1(&root)))
         }
         "number" => {
-            // number(target?, cb?): the current tracking number in E.164 (the site's own
-            // number when this visit is not tracked).
+            // number(target?, cb?)
             let (target, cb) = match args.get(1).dyn_into::<Function>() {
                 Ok(cb) => (None, Some(cb)),
                 Err(t) => (t.as_string(), args.get(2).dyn_into::<Function>().ok()),
@@ -295,48 +351,54 @@ pub fn command(args: &Array) -> Result<JsValue, JsError> {
             }
             Ok(number)
         }
+        "consent" => {
+            // consent(true): store and send from now on (this page view included);
+            // consent(false): delete what was stored and stop.
+            let yes = args
+                .get(1)
+                .as_bool()
+                .ok_or_else(|| arg_error("consent", "expected true or false"))?;
+            let d = &app.delivery;
+            if yes {
+                app.store.persist();
+                app.store.set("consent", "1");
+                let host = web_sys::window()
+                    .and_then(|w| w.location().hostname().ok())
+                    .unwrap_or_default();
+                let was = d.enabled();
+                let ok = web_sys::window().is_some_and(|w| {
+                    crate::privacy::decide(
+                        &app.config.privacy,
+                        &app.config.tracking,
+                        signals(&w, &host),
+                    )
+                    .is_ok()
+                });
+                d.set_enabled(ok);
+                if ok && !was {
+                    app.send("page_view", "");
+                }
+            } else {
+                d.set_enabled(false);
+                app.store.forget_all();
+            }
+            Ok(JsValue::UNDEFINED)
+        }
         "track" => {
             let kind = args
                 .get(1)
                 .as_string()
-                .ok_or_else(|| JsError::new("track: event name must be a string"))?;
-            let data = js_sys::JSON::stringify(&args.get(2))
+                .ok_or_else(|| arg_error("track", "event name must be a string"))?;
+            let props = js_sys::JSON::stringify(&args.get(2))
                 .ok()
                 .and_then(|s| s.as_string());
-            let data = data.filter(|d| d.starts_with('{')).unwrap_or_default();
+            let props = props.filter(|d| d.starts_with('{')).unwrap_or_default();
             let mut o = crate::json::ObjectWriter::new();
             o.str("name", &kind)
-                .raw("props", if data.is_empty() { "{}" } else { &data });
-            app.record("custom", &o.finish());
+                .raw("props", if props.is_empty() { "{}" } else { &props });
+            app.send("custom", &o.finish());
             Ok(JsValue::UNDEFINED)
         }
-        _ => {
-            let mut msg = String::from("unknown command: ");
-            msg.push_str(&name);
-            Err(JsError::new(&msg))
-        }
-    }
-}
-
-impl App {
-    /// The tracking number for `target` (as written in the config, or any format of it), or for
-    /// the first target, in E.164.
-    fn current_number(&self, target: Option<&str>) -> JsValue {
-        let index = match target {
-            None => Some(0),
-            Some(t) => crate::phone::PhoneNumber::parse(t, self.config.region)
-                .ok()
-                .and_then(|n| self.config.targets.iter().position(|x| x.number == n)),
-        };
-        let Some(i) = index else { return JsValue::NULL };
-        let numbers = self.numbers.borrow();
-        let number = match numbers.get(i).and_then(|n| n.as_ref()) {
-            Some(r) => r.number.e164(),
-            None => match self.config.targets.get(i) {
-                Some(t) => t.number.e164(),
-                None => return JsValue::NULL,
-            },
-        };
-        JsValue::from_str(&number)
+        _ => Err(arg_error(&name, "unknown command")),
     }
 }

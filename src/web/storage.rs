@@ -4,7 +4,9 @@
 //! Every failure falls back to an in-memory map for the rest of the page, so the snippet keeps
 //! working (numbers still swap; only persistence across pages is lost), and never throws.
 
-use std::cell::RefCell;
+use core::cell::RefCell;
+
+use crate::prelude::*;
 use web_sys::Storage;
 
 /// Key prefix for everything the snippet stores, so `consent(false)` can remove it all.
@@ -24,11 +26,6 @@ impl Store {
             local: RefCell::new(local),
             memory: RefCell::new(Vec::new()),
         }
-    }
-
-    /// Whether values survive this page (false: memory only).
-    pub fn is_persistent(&self) -> bool {
-        self.local.borrow().is_some()
     }
 
     /// Reads `ringtrail:{key}`.
@@ -72,6 +69,19 @@ impl Store {
         self.memory.borrow_mut().retain(|(k, _)| *k != full);
     }
 
+    /// Starts persisting (consent given): what was kept in memory so far moves to
+    /// `localStorage`, if it works.
+    pub fn persist(&self) {
+        if self.local.borrow().is_some() {
+            return;
+        }
+        *self.local.borrow_mut() = probe();
+        let kept: Vec<(String, String)> = core::mem::take(&mut *self.memory.borrow_mut());
+        for (k, v) in kept {
+            self.set(k.trim_start_matches(PREFIX), &v);
+        }
+    }
+
     /// Removes everything the snippet stored and stops persisting (consent withdrawn).
     pub fn forget_all(&self) {
         if let Some(s) = self.local.borrow_mut().take() {
@@ -90,6 +100,16 @@ impl Store {
         }
         self.memory.borrow_mut().clear();
     }
+}
+
+/// Reads `ringtrail:{key}` from `localStorage` without writing anything (the consent flag must
+/// be readable before anything may be stored).
+pub fn peek(key: &str) -> Option<String> {
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(&full_key(key))
+        .ok()?
 }
 
 fn full_key(key: &str) -> String {
