@@ -155,7 +155,7 @@ for (const [what, init] of Object.entries(BLOCKED_STORAGE)) {
 }
 
 test('first paint: a returning visitor never sees the site number painted before the tracking number', {
-  todo: 'the site number is painted first for a returning visitor: the loader is async and the wasm instantiates after first paint (measured here: 03-1234-5678 painted in 4 frames, FCP 60-104 ms, swap at 103-184 ms after navigation start, i.e. 52-99 ms on screen; the diagnostic line gives this run's figures). Needs the loader to hide known targets (anti-flicker style or a sync pre-pass from stored attribution) until the swap',
+  todo: 'the site number is painted first for a returning visitor: the loader is async and the wasm instantiates after first paint (measured here: 03-1234-5678 painted in 4 frames, FCP 60-104 ms, swap at 103-184 ms after navigation start, i.e. 52-99 ms on screen; the diagnostic line gives the figures of each run). Needs the loader to hide known targets (anti-flicker style or a sync pre-pass from stored attribution) until the swap',
 }, async (t) => {
   const ctx = await browser.newContext();
   await (await visit(ctx, '/index.html?utm_source=campaign')).close();
