@@ -48,10 +48,11 @@ step() {
 step setup bash scripts/setup.sh || { echo "setup failed: nothing else can run"; echo "$passed passed, $((failed)) failed"; exit 1; }
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
-step clippy-wasm cargo clippy -p ringtrail --lib --tests --target wasm32-unknown-unknown -- -D warnings
+step clippy-wasm cargo clippy -p ringtrail --lib --tests --target wasm32-unknown-unknown --features web -- -D warnings
+step clippy-snippet cargo clippy -p ringtrail --lib --target wasm32-unknown-unknown --features snippet -- -D warnings
 step unit cargo test --workspace
 step build bash -c 'bash scripts/build-snippet.sh && cargo build -p ringtrail-collector'
-step wasm-tests wasm-pack test --headless --chrome --mode no-install
+step wasm-tests wasm-pack test --headless --chrome --mode no-install -- --features web
 step e2e node --test --test-concurrency=1 tests/e2e/
 step size node scripts/size-report.mjs
 cat "$LOG_DIR/size.log" 2>/dev/null | sed 's/^/    /'

@@ -6,7 +6,7 @@
 // The shipped snippet (feature `snippet`, wasm32) is `no_std`: std's panic machinery pulls in
 // `core::fmt` and its tables, about a fifth of the wasm. Native builds and the browser tests
 // keep std.
-#![cfg_attr(all(target_arch = "wasm32", feature = "snippet"), no_std)]
+#![cfg_attr(all(target_arch = "wasm32", feature = "nostd"), no_std)]
 
 extern crate alloc;
 
@@ -20,13 +20,13 @@ mod prelude {
 
 /// In the shipped snippet a panic (a bug) stops the wasm with a trap; the loader catches the
 /// resulting error, and the page stays as it is.
-#[cfg(all(target_arch = "wasm32", feature = "snippet"))]
+#[cfg(all(target_arch = "wasm32", feature = "nostd"))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "snippet"))]
+#[cfg(all(target_arch = "wasm32", feature = "nostd"))]
 #[global_allocator]
 static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
@@ -42,10 +42,10 @@ pub mod swap;
 pub mod url;
 pub mod visit;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
 mod web;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
 pub use web::Snippet;
 
 /// Starts the snippet with the config text and the collector's base URL; the loader keeps the
@@ -53,7 +53,7 @@ pub use web::Snippet;
 ///
 /// # Errors
 /// A config error naming its JSON path; the page has not been touched.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn start(config: &str, collector: &str) -> Result<Snippet, wasm_bindgen::JsError> {
     web::start(config, collector)

@@ -1,6 +1,6 @@
 //! The web layer in a real headless Chromium (`wasm-pack test --headless --chrome`): DOM scan,
 //! split markup, attributes, exclusions, the MutationObserver and the JS command API.
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "web"))]
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
