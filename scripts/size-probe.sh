@@ -52,6 +52,6 @@ RS
   gzip -9c "$out/x.wasm" | wc -c
   rm -rf "$out"
 }
-base=$(measure 's.len() as u32')
+base=$(measure '{ let mut t = alloc::string::String::from(s); t.push(char::from(b"x"[0])); t.extend(s.chars().rev()); t }')
 with=$(measure "$expr")
-echo "probe: $((with - base)) B gzip -9 over an empty probe ($with total, $base empty): $expr"
+echo "probe: $((with - base)) B gzip -9 over a probe that only allocates ($with total, $base base): $expr"

@@ -219,7 +219,11 @@ fn default_idle_minutes() -> u32 {
 
 /// Attribution model and window.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "schema", derive(JsonSchema), schemars(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "schema",
+    derive(JsonSchema),
+    schemars(deny_unknown_fields, default)
+)]
 pub struct Attribution {
     /// `first_touch` keeps the first source; `last_touch` (default) the latest non-direct one.
     pub model: AttributionModel,
@@ -290,7 +294,11 @@ pub enum TriggerOnce {
 
 /// Lead capture settings.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "schema", derive(JsonSchema), schemars(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "schema",
+    derive(JsonSchema),
+    schemars(deny_unknown_fields, default)
+)]
 pub struct Leads {
     /// CSS selector of the forms whose submit makes a lead (default `form[data-ringtrail-lead]`).
     pub forms: String,
@@ -326,7 +334,11 @@ pub enum LeadSend {
 
 /// Consent and privacy signals.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "schema", derive(JsonSchema), schemars(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "schema",
+    derive(JsonSchema),
+    schemars(deny_unknown_fields, default)
+)]
 pub struct Privacy {
     /// `required`: nothing is stored or sent until `ringtrail('consent', true)`; number swapping
     /// by source still works. Default `not_required`.
@@ -363,7 +375,11 @@ pub enum Consent {
 
 /// Page view and engagement settings.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "schema", derive(JsonSchema), schemars(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "schema",
+    derive(JsonSchema),
+    schemars(deny_unknown_fields, default)
+)]
 pub struct Tracking {
     /// Query parameters removed from recorded URLs.
     pub strip_params: Vec<String>,
@@ -446,11 +462,15 @@ impl Config {
                 hint: None,
             }]
         })?;
-        let mut r = Reader { errors: Vec::new() };
+        let mut r = Reader {
+            errors: Vec::new(),
+            path: String::new(),
+        };
         let config = r.config(&doc);
-        match config {
-            Some(c) if r.errors.is_empty() => Ok(c),
-            _ => Err(r.errors),
+        if r.errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(r.errors)
         }
     }
 
@@ -468,65 +488,154 @@ impl Config {
     }
 }
 
-const TOP_KEYS: &[&str] = &[
-    "$schema",
-    "site",
-    "region",
-    "targets",
-    "sources",
-    "default",
-    "pools",
-    "attribution",
-    "noswap",
-    "triggers",
-    "leads",
-    "privacy",
-    "tracking",
-];
-const RULE_KEYS: &[&str] = &["name", "match", "numbers"];
-const MATCH_KEYS: &[&str] = &[
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "click_id",
-    "referrer_host",
-    "referrer_group",
-    "landing_path",
-];
-const POOL_KEYS: &[&str] = &["numbers", "fallback", "idle_minutes"];
-const ATTRIBUTION_KEYS: &[&str] = &["model", "days"];
-const TRIGGER_KEYS: &[&str] = &[
-    "name",
-    "page",
-    "dwell_seconds",
-    "revisits",
-    "source",
-    "once",
-];
-const LEADS_KEYS: &[&str] = &["forms", "email_param", "send"];
-const PRIVACY_KEYS: &[&str] = &["consent", "respect_gpc", "respect_dnt"];
-const TRACKING_KEYS: &[&str] = &[
-    "strip_params",
-    "hash_routing",
-    "session_minutes",
-    "min_engaged_ms",
-    "allow_automation",
-    "allow_localhost",
-];
+// ---------------------------------------------------------------------------------------------
+// Validation. Why table-driven: the snippet ships this code, and one generic walk over a static
+// description of the config (types, required fields, ranges, choices, unknown keys) costs far
+// fewer wasm bytes than a hand-written check per field. A second, tolerant pass builds the typed
+// config and checks what needs more than the shape (phone numbers, references between parts).
+// ---------------------------------------------------------------------------------------------
 
-fn child(path: &str, key: &str) -> String {
-    let mut p = String::from(path);
-    json::push_key(&mut p, key);
-    p
+/// What a value must look like.
+enum Kind {
+    /// A non-empty string.
+    Str,
+    /// A string or a non-empty list of strings.
+    Strs,
+    /// Like `Strs`, each one of the words; the message names the odd one.
+    Words(&'static [&'static str], &'static str),
+    /// `true` or one or more click id names.
+    ClickIds,
+    /// `true` / `false`.
+    Bool,
+    /// A whole number in the range.
+    Whole(u32, u32),
+    /// One of the words.
+    Choice(&'static [&'static str]),
+    /// An object with these fields.
+    Object(&'static [Field]),
+    /// A list of values of a kind: what to call it, and whether it may be empty.
+    List(&'static Kind, &'static str, bool),
+    /// An object whose keys are names (pools) and values of a kind.
+    Map(&'static Kind),
+    /// Target → phone number or `{"pool": NAME}`.
+    Numbers,
+    /// Anything (`$schema`).
+    Any,
 }
 
-fn item(path: &str, i: usize) -> String {
-    let mut p = String::from(path);
-    json::push_index(&mut p, i);
-    p
+/// One field of an object; `required: Some(hint)` (an empty hint says nothing more).
+struct Field {
+    key: &'static str,
+    kind: Kind,
+    required: Option<&'static str>,
 }
+
+const fn opt(key: &'static str, kind: Kind) -> Field {
+    Field {
+        key,
+        kind,
+        required: None,
+    }
+}
+
+const fn req(key: &'static str, kind: Kind, hint: &'static str) -> Field {
+    Field {
+        key,
+        kind,
+        required: Some(hint),
+    }
+}
+
+const PHONES: Kind = Kind::List(&Kind::Str, "a list of phone numbers", false);
+
+const MATCH: &[Field] = &[
+    opt("utm_source", Kind::Strs),
+    opt("utm_medium", Kind::Strs),
+    opt("utm_campaign", Kind::Strs),
+    opt("utm_term", Kind::Strs),
+    opt("utm_content", Kind::Strs),
+    opt("click_id", Kind::ClickIds),
+    opt("referrer_host", Kind::Strs),
+    opt(
+        "referrer_group",
+        Kind::Words(REFERRER_GROUPS, "unknown referrer group"),
+    ),
+    opt("landing_path", Kind::Strs),
+];
+const RULE: &[Field] = &[
+    req("name", Kind::Str, "shown in reports, e.g. \"google-ads\""),
+    opt("match", Kind::Object(MATCH)),
+    req(
+        "numbers",
+        Kind::Numbers,
+        "target → tracking number, or {\"pool\": NAME}",
+    ),
+];
+const POOL_REF: &[Field] = &[req("pool", Kind::Str, "")];
+const POOL: &[Field] = &[
+    req("numbers", PHONES, ""),
+    req(
+        "fallback",
+        Kind::Str,
+        "shown when the pool is exhausted or the collector is slow",
+    ),
+    opt("idle_minutes", Kind::Whole(1, 1440)),
+];
+const ATTRIBUTION: &[Field] = &[
+    opt("model", Kind::Choice(&["first_touch", "last_touch"])),
+    opt("days", Kind::Whole(0, 730)),
+];
+const TRIGGER: &[Field] = &[
+    req("name", Kind::Str, ""),
+    opt("page", Kind::Str),
+    opt("dwell_seconds", Kind::Whole(0, 86_400)),
+    opt("revisits", Kind::Whole(0, 10_000)),
+    opt("source", Kind::Str),
+    opt("once", Kind::Choice(&["page_view", "session"])),
+];
+const LEADS: &[Field] = &[
+    opt("forms", Kind::Str),
+    opt("email_param", Kind::Str),
+    opt("send", Kind::Choice(&["raw", "hashed"])),
+];
+const PRIVACY: &[Field] = &[
+    opt("consent", Kind::Choice(&["required", "not_required"])),
+    opt("respect_gpc", Kind::Bool),
+    opt("respect_dnt", Kind::Bool),
+];
+const TRACKING: &[Field] = &[
+    opt("strip_params", Kind::Strs),
+    opt("hash_routing", Kind::Bool),
+    opt("session_minutes", Kind::Whole(1, 1440)),
+    opt("min_engaged_ms", Kind::Whole(0, 3_600_000)),
+    opt("allow_automation", Kind::Bool),
+    opt("allow_localhost", Kind::Bool),
+];
+const TOP: &[Field] = &[
+    opt("$schema", Kind::Any),
+    req("site", Kind::Str, "a short id such as \"acme-jp\""),
+    req(
+        "region",
+        Kind::Str,
+        "the country of national numbers, e.g. \"JP\" or \"US\"",
+    ),
+    req("targets", PHONES, "the site's own numbers, as displayed"),
+    opt(
+        "sources",
+        Kind::List(&Kind::Object(RULE), "a list of source rules", true),
+    ),
+    opt("default", Kind::Numbers),
+    opt("pools", Kind::Map(&Kind::Object(POOL))),
+    opt("attribution", Kind::Object(ATTRIBUTION)),
+    opt("noswap", Kind::Strs),
+    opt(
+        "triggers",
+        Kind::List(&Kind::Object(TRIGGER), "a list of triggers", true),
+    ),
+    opt("leads", Kind::Object(LEADS)),
+    opt("privacy", Kind::Object(PRIVACY)),
+    opt("tracking", Kind::Object(TRACKING)),
+];
 
 /// Levenshtein distance, for "did you mean" hints on misspelt keys and names.
 fn distance(a: &str, b: &str) -> usize {
@@ -544,679 +653,537 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// `did you mean "utm_source"?` when a known word is close, else the list of known words.
-fn suggest(word: &str, known: &[&str]) -> String {
-    let best = known
-        .iter()
-        .filter(|k| !k.starts_with('$'))
-        .min_by_key(|k| distance(word, k));
+fn suggest<'a>(word: &str, known: impl Iterator<Item = &'a str> + Clone) -> String {
+    let known = known.filter(|k| !k.starts_with('$'));
+    let best = known.clone().min_by_key(|k| distance(word, k));
+    let mut s = String::new();
     match best {
         Some(k) if distance(word, k) <= 2.max(word.len() / 3) => {
-            let mut s = String::from("did you mean ");
+            s.push_str("did you mean ");
             json::write_str(&mut s, k);
             s.push('?');
-            s
         }
         _ => {
-            let mut s = String::from("expected one of: ");
-            let mut first = true;
-            for k in known.iter().filter(|k| !k.starts_with('$')) {
-                if !first {
+            s.push_str("expected one of: ");
+            for (i, k) in known.enumerate() {
+                if i > 0 {
                     s.push_str(", ");
                 }
-                first = false;
                 s.push_str(k);
             }
-            s
         }
     }
+    s
+}
+
+fn get<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    v.get(key)
+}
+
+/// The strings of a `Strs` value (tolerant: anything else gives none).
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.trim().into()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|s| s.trim().into())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    get(v, key).and_then(Value::as_str).map(|s| s.trim().into())
+}
+
+fn whole(v: &Value, key: &str, default: u32) -> u32 {
+    get(v, key).and_then(Value::as_u32).unwrap_or(default)
+}
+
+fn flag(v: &Value, key: &str, default: bool) -> bool {
+    get(v, key).and_then(Value::as_bool).unwrap_or(default)
+}
+
+/// Index of a choice's word (validated by the first pass), or `default`.
+fn choice(v: &Value, key: &str, words: &[&str], default: usize) -> usize {
+    get(v, key)
+        .and_then(Value::as_str)
+        .and_then(|s| words.iter().position(|w| *w == s))
+        .unwrap_or(default)
 }
 
 struct Reader {
     errors: Vec<ConfigError>,
+    /// JSON path of the value being read.
+    path: String,
 }
 
 impl Reader {
-    fn err(&mut self, path: &str, message: &str, hint: Option<String>) {
+    fn err(&mut self, message: &str, hint: Option<String>) {
         self.errors.push(ConfigError {
-            path: path.into(),
+            path: self.path.clone(),
             message: message.into(),
             hint,
         });
     }
 
-    fn expected(&mut self, path: &str, what: &str, found: &Value) {
+    /// Runs `f` with `key` appended to the path.
+    fn at_key<R>(&mut self, key: &str, f: impl FnOnce(&mut Self) -> R) -> R {
+        let len = self.path.len();
+        json::push_key(&mut self.path, key);
+        let r = f(self);
+        self.path.truncate(len);
+        r
+    }
+
+    /// Runs `f` with `[i]` appended to the path.
+    fn at_index<R>(&mut self, i: usize, f: impl FnOnce(&mut Self) -> R) -> R {
+        let len = self.path.len();
+        json::push_index(&mut self.path, i);
+        let r = f(self);
+        self.path.truncate(len);
+        r
+    }
+
+    fn expected(&mut self, what: &str, found: &Value) {
         let mut m = String::from("expected ");
         m.push_str(what);
         m.push_str(", found ");
         m.push_str(found.kind());
-        self.err(path, &m, None);
+        self.err(&m, None);
     }
 
-    /// The members of an object whose keys are names (pools), not fields.
-    fn members<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v [(String, Value)]> {
+    fn non_empty_str(&mut self, v: &Value) {
         match v {
-            Value::Object(fields) => Some(fields),
-            _ => {
-                self.expected(path, "an object", v);
-                None
-            }
+            Value::String(s) if s.trim().is_empty() => self.err("must not be empty", None),
+            Value::String(_) => {}
+            _ => self.expected("a string", v),
         }
     }
 
-    /// The members of an object, reporting unknown keys.
-    fn object<'v>(
-        &mut self,
-        v: &'v Value,
-        path: &str,
-        known: &[&str],
-    ) -> Option<&'v [(String, Value)]> {
-        let Value::Object(fields) = v else {
-            self.expected(path, "an object", v);
-            return None;
-        };
-        for (k, _) in fields {
-            if !known.contains(&k.as_str()) {
-                let mut m = String::from("unknown field ");
-                json::write_str(&mut m, k);
-                let hint = Some(suggest(k, known));
-                self.err(&child(path, k), &m, hint);
+    /// First pass: the shape of `v` against `kind`, reporting every mismatch.
+    fn check(&mut self, v: &Value, kind: &Kind) {
+        match kind {
+            Kind::Any => {}
+            Kind::Str => self.non_empty_str(v),
+            Kind::Bool => {
+                if v.as_bool().is_none() {
+                    self.expected("true or false", v);
+                }
             }
-        }
-        Some(fields)
-    }
-
-    fn string(&mut self, v: &Value, path: &str) -> Option<String> {
-        match v {
-            Value::String(s) if s.trim().is_empty() => {
-                self.err(path, "must not be empty", None);
-                None
+            Kind::Whole(min, max) => match (v, v.as_u32()) {
+                (_, Some(n)) if (*min..=*max).contains(&n) => {}
+                (Value::Number(_), _) => {
+                    let mut m = String::from("expected a whole number from ");
+                    json::push_u64(&mut m, u64::from(*min));
+                    m.push_str(" to ");
+                    json::push_u64(&mut m, u64::from(*max));
+                    self.err(&m, None);
+                }
+                _ => self.expected("a whole number", v),
+            },
+            Kind::Choice(words) => {
+                self.non_empty_str(v);
+                if let Some(s) = v
+                    .as_str()
+                    .filter(|s| !s.trim().is_empty() && !words.contains(s))
+                {
+                    let mut m = String::from("unknown value ");
+                    json::write_str(&mut m, s);
+                    self.err(&m, Some(suggest(s, words.iter().copied())));
+                }
             }
-            Value::String(s) => Some(s.trim().into()),
-            _ => {
-                self.expected(path, "a string", v);
-                None
-            }
-        }
-    }
-
-    fn whole(&mut self, v: &Value, path: &str, min: u32, max: u32) -> Option<u32> {
-        match v.as_u32() {
-            Some(n) if (min..=max).contains(&n) => Some(n),
-            Some(_) | None if matches!(v, Value::Number(_)) => {
-                let mut m = String::from("expected a whole number from ");
-                json::push_u64(&mut m, u64::from(min));
-                m.push_str(" to ");
-                json::push_u64(&mut m, u64::from(max));
-                self.err(path, &m, None);
-                None
-            }
-            _ => {
-                self.expected(path, "a whole number", v);
-                None
-            }
-        }
-    }
-
-    fn boolean(&mut self, v: &Value, path: &str) -> Option<bool> {
-        let b = v.as_bool();
-        if b.is_none() {
-            self.expected(path, "true or false", v);
-        }
-        b
-    }
-
-    fn choice(&mut self, v: &Value, path: &str, words: &[&str]) -> Option<usize> {
-        let s = self.string(v, path)?;
-        let found = words.iter().position(|w| *w == s);
-        if found.is_none() {
-            let mut m = String::from("unknown value ");
-            json::write_str(&mut m, &s);
-            self.err(path, &m, Some(suggest(&s, words)));
-        }
-        found
-    }
-
-    /// A string or a list of strings.
-    fn patterns(&mut self, v: &Value, path: &str) -> Vec<String> {
-        match v {
-            Value::Array(items) => {
-                let mut out = Vec::new();
-                for (i, it) in items.iter().enumerate() {
-                    if let Some(s) = self.string(it, &item(path, i)) {
-                        out.push(s);
+            Kind::Strs => self.strs(v, None),
+            Kind::Words(words, message) => self.strs(v, Some((words, message))),
+            Kind::ClickIds => match v {
+                Value::Bool(true) => {}
+                Value::Bool(false) => {
+                    self.err("use true, a click id name, or a list of them", None)
+                }
+                _ => self.strs(v, Some((CLICK_IDS, "unknown click id"))),
+            },
+            Kind::List(item, what, may_be_empty) => match v {
+                Value::Array(items) if items.is_empty() && !may_be_empty => {
+                    self.err("must not be empty", None)
+                }
+                Value::Array(items) => {
+                    for (i, it) in items.iter().enumerate() {
+                        self.at_index(i, |r| r.check(it, item));
                     }
                 }
-                if items.is_empty() {
-                    self.err(
-                        path,
-                        "must not be empty",
-                        Some("leave the field out to match anything".into()),
-                    );
+                _ => self.expected(what, v),
+            },
+            Kind::Map(item) => match v {
+                Value::Object(members) => {
+                    for (k, mv) in members {
+                        self.at_key(k, |r| r.check(mv, item));
+                    }
                 }
-                out
-            }
-            Value::String(_) => self.string(v, path).into_iter().collect(),
-            _ => {
-                self.expected(path, "a string or a list of strings", v);
-                Vec::new()
+                _ => self.expected("an object", v),
+            },
+            Kind::Numbers => match v {
+                Value::Object(members) => {
+                    for (k, mv) in members {
+                        self.at_key(k, |r| match mv {
+                            Value::Object(_) => r.check(mv, &Kind::Object(POOL_REF)),
+                            _ => r.non_empty_str(mv),
+                        });
+                    }
+                }
+                _ => self.expected("an object", v),
+            },
+            Kind::Object(fields) => {
+                let Value::Object(members) = v else {
+                    self.expected("an object", v);
+                    return;
+                };
+                for (k, mv) in members {
+                    match fields.iter().find(|f| f.key == k) {
+                        Some(f) => self.at_key(k, |r| r.check(mv, &f.kind)),
+                        None => self.at_key(k, |r| {
+                            let mut m = String::from("unknown field ");
+                            json::write_str(&mut m, k);
+                            let hint = suggest(k, fields.iter().map(|f| f.key));
+                            r.err(&m, Some(hint));
+                        }),
+                    }
+                }
+                for f in fields.iter() {
+                    if let Some(hint) = f.required.filter(|_| v.get(f.key).is_none()) {
+                        let hint = (!hint.is_empty()).then(|| hint.into());
+                        self.at_key(f.key, |r| r.err("required", hint));
+                    }
+                }
             }
         }
     }
 
-    fn phone(&mut self, v: &Value, path: &str, region: Option<Region>) -> Option<Replacement> {
-        let written = self.string(v, path)?;
-        let region = region?;
-        match PhoneNumber::parse(&written, region) {
+    /// A string or a non-empty list of strings, optionally each from `words`.
+    fn strs(&mut self, v: &Value, words: Option<(&[&str], &str)>) {
+        let check_word = |r: &mut Self, s: &str| {
+            if let Some((words, message)) = words {
+                if !words.contains(&s.trim()) {
+                    r.err(message, Some(suggest(s, words.iter().copied())));
+                }
+            }
+        };
+        match v {
+            Value::Array(items) if items.is_empty() => self.err(
+                "must not be empty",
+                Some("leave the field out to match anything".into()),
+            ),
+            Value::Array(items) => {
+                for (i, it) in items.iter().enumerate() {
+                    self.at_index(i, |r| {
+                        r.non_empty_str(it);
+                        if let Some(s) = it.as_str() {
+                            check_word(r, s);
+                        }
+                    });
+                }
+            }
+            Value::String(s) => {
+                self.non_empty_str(v);
+                check_word(self, s);
+            }
+            _ => self.expected("a string or a list of strings", v),
+        }
+    }
+
+    /// Second pass: parses a phone number (validated as a string already).
+    fn phone(&mut self, v: Option<&Value>, region: Option<Region>) -> Option<Replacement> {
+        let written: String = v?.as_str()?.trim().into();
+        match PhoneNumber::parse(&written, region?) {
             Ok(number) => Some(Replacement { written, number }),
             Err(why) => {
-                let mut m = String::from("not a phone number: ");
-                m.push_str(why);
-                self.err(
-                    path,
-                    &m,
-                    Some(
-                        "write it as displayed, e.g. \"03-1234-5678\" or \"+1 415 555 0100\""
-                            .into(),
-                    ),
-                );
+                if !written.is_empty() {
+                    let mut m = String::from("not a phone number: ");
+                    m.push_str(why);
+                    self.err(
+                        &m,
+                        Some(
+                            "write it as displayed, e.g. \"03-1234-5678\" or \"+1 415 555 0100\""
+                                .into(),
+                        ),
+                    );
+                }
                 None
             }
         }
     }
 
-    fn config(&mut self, doc: &Value) -> Option<Config> {
-        let fields = self.object(doc, "", TOP_KEYS)?;
-        let get = |k: &str| fields.iter().find(|(key, _)| key == k).map(|(_, v)| v);
-
-        let site = match get("site") {
-            None => {
-                self.err(
-                    "site",
-                    "required",
-                    Some("a short id such as \"acme-jp\"".into()),
-                );
-                None
-            }
-            Some(v) => self.string(v, "site").filter(|s| {
-                let ok = s.len() <= 64
-                    && s.bytes().all(|b| {
-                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
-                    });
-                if !ok {
-                    self.err(
-                        "site",
-                        "use lowercase letters, digits, '-' and '_' (at most 64)",
-                        None,
-                    );
-                }
-                ok
-            }),
-        };
-        let region = match get("region") {
-            None => {
-                self.err(
-                    "region",
-                    "required",
-                    Some("the country of national numbers, e.g. \"JP\" or \"US\"".into()),
-                );
-                None
-            }
-            Some(v) => self.string(v, "region").and_then(|s| {
-                let r = Region::from_code(&s);
-                if r.is_none() {
-                    self.err(
-                        "region",
-                        "unsupported region",
-                        Some("one of JP, US, CA, GB, FR, DE".into()),
-                    );
-                }
-                r
-            }),
-        };
-
-        let mut targets: Vec<Target> = Vec::new();
-        match get("targets") {
-            None => self.err(
-                "targets",
-                "required",
-                Some("the site's own numbers, as displayed".into()),
-            ),
-            Some(Value::Array(items)) if items.is_empty() => {
-                self.err("targets", "must not be empty", None)
-            }
-            Some(Value::Array(items)) => {
-                for (i, it) in items.iter().enumerate() {
-                    let path = item("targets", i);
-                    if let Some(r) = self.phone(it, &path, region) {
-                        if targets.iter().any(|t| t.number == r.number) {
-                            self.err(&path, "duplicate target", None);
+    /// A list of phone numbers, each parsed, duplicates reported with `duplicate`.
+    fn phones(
+        &mut self,
+        v: Option<&Value>,
+        region: Option<Region>,
+        duplicate: &str,
+    ) -> Vec<Replacement> {
+        let mut out: Vec<Replacement> = Vec::new();
+        if let Some(Value::Array(items)) = v {
+            for (i, it) in items.iter().enumerate() {
+                self.at_index(i, |r| {
+                    if let Some(p) = r.phone(Some(it), region) {
+                        if out.iter().any(|o| o.number == p.number) {
+                            r.err(duplicate, None);
                         } else {
-                            targets.push(Target {
-                                written: r.written,
-                                number: r.number,
-                            });
+                            out.push(p);
                         }
                     }
-                }
+                });
             }
-            Some(v) => self.expected("targets", "a list of phone numbers", v),
+        }
+        out
+    }
+
+    fn numbers(
+        &mut self,
+        v: &Value,
+        region: Option<Region>,
+        targets: &[Target],
+        pools: &[(String, Pool)],
+    ) -> NumberMap {
+        let mut map: NumberMap = Vec::new();
+        let Value::Object(members) = v else {
+            return map;
+        };
+        for (key, nv) in members {
+            self.at_key(key, |r| {
+                let target = region
+                    .and_then(|reg| PhoneNumber::parse(key, reg).ok())
+                    .and_then(|n| targets.iter().position(|t| t.number == n));
+                let Some(ti) = target else {
+                    if !targets.is_empty() {
+                        r.err(
+                            "not one of the targets",
+                            Some("use a number listed in \"targets\"".into()),
+                        );
+                    }
+                    return;
+                };
+                if map.iter().any(|(t, _)| *t == ti) {
+                    r.err("target given twice", None);
+                    return;
+                }
+                let choice = match nv.get("pool") {
+                    Some(name) => name.as_str().and_then(|n| {
+                        r.at_key("pool", |r| {
+                            if pools.iter().any(|(p, _)| p == n) {
+                                Some(NumberChoice::Pool(n.into()))
+                            } else {
+                                r.err(
+                                    "no such pool",
+                                    Some(suggest(n, pools.iter().map(|(p, _)| p.as_str()))),
+                                );
+                                None
+                            }
+                        })
+                    }),
+                    None => r.phone(Some(nv), region).map(NumberChoice::Fixed),
+                };
+                if let Some(c) = choice {
+                    map.push((ti, c));
+                }
+            });
+        }
+        map
+    }
+
+    fn config(&mut self, doc: &Value) -> Config {
+        self.check(doc, &Kind::Object(TOP));
+
+        let site = text(doc, "site").unwrap_or_default();
+        if !site.is_empty()
+            && (site.len() > 64
+                || !site.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                }))
+        {
+            self.at_key("site", |r| {
+                r.err(
+                    "use lowercase letters, digits, '-' and '_' (at most 64)",
+                    None,
+                )
+            });
+        }
+        let region_text = text(doc, "region").unwrap_or_default();
+        let region = Region::from_code(&region_text);
+        if region.is_none() && !region_text.is_empty() {
+            self.at_key("region", |r| {
+                r.err(
+                    "unsupported region",
+                    Some("one of JP, US, CA, GB, FR, DE".into()),
+                )
+            });
         }
 
-        // Pools first: number maps refer to them by name.
+        let targets: Vec<Target> = self
+            .at_key("targets", |r| {
+                r.phones(get(doc, "targets"), region, "duplicate target")
+            })
+            .into_iter()
+            .map(|p| Target {
+                written: p.written,
+                number: p.number,
+            })
+            .collect();
+
         let mut pools: Vec<(String, Pool)> = Vec::new();
-        if let Some(v) = get("pools") {
-            for (name, pv) in self.members(v, "pools").unwrap_or_default() {
-                let path = child("pools", name);
-                if let Some(p) = self.pool(pv, &path, region) {
+        if let Some(Value::Object(members)) = get(doc, "pools") {
+            for (name, pv) in members {
+                let pool = self.at_key("pools", |r| {
+                    r.at_key(name, |r| {
+                        let numbers = r.at_key("numbers", |r| {
+                            r.phones(get(pv, "numbers"), region, "duplicate number in the pool")
+                        });
+                        let fallback =
+                            r.at_key("fallback", |r| r.phone(get(pv, "fallback"), region))?;
+                        Some(Pool {
+                            numbers,
+                            fallback,
+                            idle_minutes: whole(pv, "idle_minutes", 15),
+                        })
+                    })
+                });
+                if let Some(p) = pool {
                     pools.push((name.clone(), p));
                 }
             }
         }
 
         let mut sources: Vec<SourceRule> = Vec::new();
-        if let Some(v) = get("sources") {
-            match v {
-                Value::Array(items) => {
-                    for (i, it) in items.iter().enumerate() {
-                        let path = item("sources", i);
-                        if let Some(rule) = self.rule(it, &path, region, &targets, &pools) {
-                            if sources.iter().any(|r| r.name == rule.name) {
-                                self.err(&child(&path, "name"), "duplicate source name", None);
+        if let Some(Value::Array(items)) = get(doc, "sources") {
+            for (i, it) in items.iter().enumerate() {
+                self.at_key("sources", |r| {
+                    r.at_index(i, |r| {
+                        let name = text(it, "name").unwrap_or_default();
+                        if !name.is_empty() && sources.iter().any(|s| s.name == name) {
+                            r.at_key("name", |r| r.err("duplicate source name", None));
+                        }
+                        let m = get(it, "match");
+                        let field = |k: &str| strings(m.and_then(|m| m.get(k)));
+                        let click_id = match m.and_then(|m| m.get("click_id")) {
+                            Some(Value::Bool(true)) => {
+                                CLICK_IDS.iter().map(|s| (*s).into()).collect()
                             }
-                            sources.push(rule);
-                        }
-                    }
-                }
-                _ => self.expected("sources", "a list of source rules", v),
+                            other => strings(other),
+                        };
+                        let matcher = SourceMatch {
+                            utm_source: field("utm_source"),
+                            utm_medium: field("utm_medium"),
+                            utm_campaign: field("utm_campaign"),
+                            utm_term: field("utm_term"),
+                            utm_content: field("utm_content"),
+                            click_id,
+                            referrer_host: field("referrer_host"),
+                            referrer_group: field("referrer_group"),
+                            landing_path: field("landing_path"),
+                        };
+                        let numbers = match get(it, "numbers") {
+                            Some(n) => {
+                                r.at_key("numbers", |r| r.numbers(n, region, &targets, &pools))
+                            }
+                            None => Vec::new(),
+                        };
+                        sources.push(SourceRule {
+                            name,
+                            matcher,
+                            numbers,
+                        });
+                    })
+                });
             }
         }
-        let default =
-            get("default").and_then(|v| self.numbers(v, "default", region, &targets, &pools));
+        let default = get(doc, "default")
+            .map(|d| self.at_key("default", |r| r.numbers(d, region, &targets, &pools)));
 
-        let attribution =
-            get("attribution").map_or(Some(Attribution::default()), |v| self.attribution(v));
-        let noswap = get("noswap").map_or(Vec::new(), |v| self.patterns(v, "noswap"));
         let mut triggers = Vec::new();
-        if let Some(v) = get("triggers") {
-            match v {
-                Value::Array(items) => {
-                    for (i, it) in items.iter().enumerate() {
-                        if let Some(t) = self.trigger(it, &item("triggers", i), &sources) {
-                            triggers.push(t);
-                        }
+        if let Some(Value::Array(items)) = get(doc, "triggers") {
+            for (i, t) in items.iter().enumerate() {
+                let source = text(t, "source");
+                if let Some(s) = &source {
+                    if !sources.iter().any(|r| r.name == *s) {
+                        self.at_key("triggers", |r| {
+                            r.at_index(i, |r| {
+                                r.at_key("source", |r| {
+                                    let hint = suggest(s, sources.iter().map(|r| r.name.as_str()));
+                                    r.err("no source rule with this name", Some(hint))
+                                })
+                            })
+                        });
                     }
                 }
-                _ => self.expected("triggers", "a list of triggers", v),
+                triggers.push(Trigger {
+                    name: text(t, "name").unwrap_or_default(),
+                    page: text(t, "page"),
+                    dwell_seconds: get(t, "dwell_seconds").and_then(Value::as_u32),
+                    revisits: get(t, "revisits").and_then(Value::as_u32),
+                    source,
+                    once: if choice(t, "once", &["page_view", "session"], 0) == 1 {
+                        TriggerOnce::Session
+                    } else {
+                        TriggerOnce::PageView
+                    },
+                });
             }
         }
-        let leads = get("leads").map_or(Some(Leads::default()), |v| self.leads(v));
-        let privacy = get("privacy").map_or(Some(Privacy::default()), |v| self.privacy(v));
-        let tracking = get("tracking").map_or(Some(Tracking::default()), |v| self.tracking(v));
 
-        Some(Config {
-            site: site?,
-            region: region?,
+        let none = Value::Null;
+        let a = get(doc, "attribution").unwrap_or(&none);
+        let attribution = Attribution {
+            model: if choice(a, "model", &["first_touch", "last_touch"], 1) == 0 {
+                AttributionModel::FirstTouch
+            } else {
+                AttributionModel::LastTouch
+            },
+            days: whole(a, "days", 30),
+        };
+        let l = get(doc, "leads").unwrap_or(&none);
+        let defaults = Leads::default();
+        let leads = Leads {
+            forms: text(l, "forms").unwrap_or(defaults.forms),
+            email_param: text(l, "email_param").unwrap_or(defaults.email_param),
+            send: if choice(l, "send", &["raw", "hashed"], 0) == 1 {
+                LeadSend::Hashed
+            } else {
+                LeadSend::Raw
+            },
+        };
+        let p = get(doc, "privacy").unwrap_or(&none);
+        let privacy = Privacy {
+            consent: if choice(p, "consent", &["required", "not_required"], 1) == 0 {
+                Consent::Required
+            } else {
+                Consent::NotRequired
+            },
+            respect_gpc: flag(p, "respect_gpc", true),
+            respect_dnt: flag(p, "respect_dnt", true),
+        };
+        let t = get(doc, "tracking").unwrap_or(&none);
+        let tracking = Tracking {
+            strip_params: strings(get(t, "strip_params")),
+            hash_routing: flag(t, "hash_routing", false),
+            session_minutes: whole(t, "session_minutes", 30),
+            min_engaged_ms: whole(t, "min_engaged_ms", 1000),
+            allow_automation: flag(t, "allow_automation", false),
+            allow_localhost: flag(t, "allow_localhost", false),
+        };
+
+        Config {
+            site,
+            region: region.unwrap_or(Region::JP),
             targets,
             sources,
             default,
             pools,
-            attribution: attribution?,
-            noswap,
+            attribution,
+            noswap: strings(get(doc, "noswap")),
             triggers,
-            leads: leads?,
-            privacy: privacy?,
-            tracking: tracking?,
-        })
-    }
-
-    fn pool(&mut self, v: &Value, path: &str, region: Option<Region>) -> Option<Pool> {
-        let fields = self.object(v, path, POOL_KEYS)?;
-        let get = |k: &str| fields.iter().find(|(key, _)| key == k).map(|(_, v)| v);
-        let mut numbers = Vec::new();
-        let np = child(path, "numbers");
-        match get("numbers") {
-            Some(Value::Array(items)) if !items.is_empty() => {
-                for (i, it) in items.iter().enumerate() {
-                    let ip = item(&np, i);
-                    if let Some(r) = self.phone(it, &ip, region) {
-                        if numbers.iter().any(|n: &Replacement| n.number == r.number) {
-                            self.err(&ip, "duplicate number in the pool", None);
-                        } else {
-                            numbers.push(r);
-                        }
-                    }
-                }
-            }
-            Some(Value::Array(_)) => self.err(&np, "must not be empty", None),
-            Some(other) => self.expected(&np, "a list of phone numbers", other),
-            None => self.err(&np, "required", None),
+            leads,
+            privacy,
+            tracking,
         }
-        let fp = child(path, "fallback");
-        let fallback = match get("fallback") {
-            Some(f) => self.phone(f, &fp, region),
-            None => {
-                self.err(
-                    &fp,
-                    "required",
-                    Some("shown when the pool is exhausted or the collector is slow".into()),
-                );
-                None
-            }
-        };
-        let idle_minutes = match get("idle_minutes") {
-            Some(m) => self.whole(m, &child(path, "idle_minutes"), 1, 1440)?,
-            None => 15,
-        };
-        Some(Pool {
-            numbers,
-            fallback: fallback?,
-            idle_minutes,
-        })
-    }
-
-    fn numbers(
-        &mut self,
-        v: &Value,
-        path: &str,
-        region: Option<Region>,
-        targets: &[Target],
-        pools: &[(String, Pool)],
-    ) -> Option<NumberMap> {
-        let members = self.members(v, path)?;
-        let mut map: NumberMap = Vec::new();
-        for (key, nv) in members {
-            let kp = child(path, key);
-            let target = region
-                .and_then(|r| PhoneNumber::parse(key, r).ok())
-                .and_then(|n| targets.iter().position(|t| t.number == n));
-            let Some(ti) = target else {
-                if !targets.is_empty() {
-                    self.err(
-                        &kp,
-                        "not one of the targets",
-                        Some("use a number listed in \"targets\"".into()),
-                    );
-                }
-                continue;
-            };
-            if map.iter().any(|(t, _)| *t == ti) {
-                self.err(&kp, "target given twice", None);
-                continue;
-            }
-            let choice = match nv {
-                Value::Object(_) => {
-                    let fields = self.object(nv, &kp, &["pool"]);
-                    let name = fields
-                        .and_then(|f| f.iter().find(|(k, _)| k == "pool"))
-                        .map(|(_, v)| v);
-                    let pp = child(&kp, "pool");
-                    match name {
-                        None => {
-                            self.err(&pp, "required", None);
-                            None
-                        }
-                        Some(n) => self.string(n, &pp).and_then(|n| {
-                            if pools.iter().any(|(p, _)| *p == n) {
-                                Some(NumberChoice::Pool(n))
-                            } else {
-                                let names: Vec<&str> =
-                                    pools.iter().map(|(p, _)| p.as_str()).collect();
-                                self.err(&pp, "no such pool", Some(suggest(&n, &names)));
-                                None
-                            }
-                        }),
-                    }
-                }
-                _ => self.phone(nv, &kp, region).map(NumberChoice::Fixed),
-            };
-            if let Some(c) = choice {
-                map.push((ti, c));
-            }
-        }
-        Some(map)
-    }
-
-    fn rule(
-        &mut self,
-        v: &Value,
-        path: &str,
-        region: Option<Region>,
-        targets: &[Target],
-        pools: &[(String, Pool)],
-    ) -> Option<SourceRule> {
-        let fields = self.object(v, path, RULE_KEYS)?;
-        let get = |k: &str| fields.iter().find(|(key, _)| key == k).map(|(_, v)| v);
-        let np = child(path, "name");
-        let name = match get("name") {
-            Some(n) => self.string(n, &np),
-            None => {
-                self.err(
-                    &np,
-                    "required",
-                    Some("shown in reports, e.g. \"google-ads\"".into()),
-                );
-                None
-            }
-        };
-        let matcher = match get("match") {
-            Some(m) => self.matcher(m, &child(path, "match")),
-            None => Some(SourceMatch::default()),
-        };
-        let nmp = child(path, "numbers");
-        let numbers = match get("numbers") {
-            Some(n) => self.numbers(n, &nmp, region, targets, pools),
-            None => {
-                self.err(
-                    &nmp,
-                    "required",
-                    Some("target → tracking number, or {\"pool\": NAME}".into()),
-                );
-                None
-            }
-        };
-        Some(SourceRule {
-            name: name?,
-            matcher: matcher?,
-            numbers: numbers?,
-        })
-    }
-
-    fn matcher(&mut self, v: &Value, path: &str) -> Option<SourceMatch> {
-        let fields = self.object(v, path, MATCH_KEYS)?;
-        let mut m = SourceMatch::default();
-        for (k, fv) in fields {
-            let p = child(path, k);
-            let slot = match k.as_str() {
-                "utm_source" => &mut m.utm_source,
-                "utm_medium" => &mut m.utm_medium,
-                "utm_campaign" => &mut m.utm_campaign,
-                "utm_term" => &mut m.utm_term,
-                "utm_content" => &mut m.utm_content,
-                "referrer_host" => &mut m.referrer_host,
-                "landing_path" => &mut m.landing_path,
-                "referrer_group" => {
-                    let groups = self.patterns(fv, &p);
-                    for (i, g) in groups.iter().enumerate() {
-                        if !REFERRER_GROUPS.contains(&g.as_str()) {
-                            let ip = if matches!(fv, Value::Array(_)) {
-                                item(&p, i)
-                            } else {
-                                p.clone()
-                            };
-                            self.err(
-                                &ip,
-                                "unknown referrer group",
-                                Some(suggest(g, REFERRER_GROUPS)),
-                            );
-                        }
-                    }
-                    m.referrer_group = groups;
-                    continue;
-                }
-                "click_id" => {
-                    m.click_id = match fv {
-                        Value::Bool(true) => CLICK_IDS.iter().map(|s| (*s).into()).collect(),
-                        Value::Bool(false) => {
-                            self.err(&p, "use true, a click id name, or a list of them", None);
-                            Vec::new()
-                        }
-                        _ => {
-                            let ids = self.patterns(fv, &p);
-                            for (i, id) in ids.iter().enumerate() {
-                                if !CLICK_IDS.contains(&id.as_str()) {
-                                    let ip = if matches!(fv, Value::Array(_)) {
-                                        item(&p, i)
-                                    } else {
-                                        p.clone()
-                                    };
-                                    self.err(&ip, "unknown click id", Some(suggest(id, CLICK_IDS)));
-                                }
-                            }
-                            ids
-                        }
-                    };
-                    continue;
-                }
-                _ => continue, // reported by `object`
-            };
-            *slot = self.patterns(fv, &p);
-        }
-        Some(m)
-    }
-
-    fn attribution(&mut self, v: &Value) -> Option<Attribution> {
-        let fields = self.object(v, "attribution", ATTRIBUTION_KEYS)?;
-        let mut a = Attribution::default();
-        for (k, fv) in fields {
-            match k.as_str() {
-                "model" => {
-                    a.model = match self.choice(
-                        fv,
-                        "attribution.model",
-                        &["first_touch", "last_touch"],
-                    )? {
-                        0 => AttributionModel::FirstTouch,
-                        _ => AttributionModel::LastTouch,
-                    }
-                }
-                "days" => a.days = self.whole(fv, "attribution.days", 0, 730)?,
-                _ => {}
-            }
-        }
-        Some(a)
-    }
-
-    fn trigger(&mut self, v: &Value, path: &str, sources: &[SourceRule]) -> Option<Trigger> {
-        let fields = self.object(v, path, TRIGGER_KEYS)?;
-        let mut t = Trigger {
-            name: String::new(),
-            page: None,
-            dwell_seconds: None,
-            revisits: None,
-            source: None,
-            once: TriggerOnce::PageView,
-        };
-        let mut ok = true;
-        for (k, fv) in fields {
-            let p = child(path, k);
-            match k.as_str() {
-                "name" => t.name = self.string(fv, &p).unwrap_or_default(),
-                "page" => t.page = self.string(fv, &p),
-                "dwell_seconds" => t.dwell_seconds = self.whole(fv, &p, 0, 86_400),
-                "revisits" => t.revisits = self.whole(fv, &p, 0, 10_000),
-                "source" => {
-                    t.source = self.string(fv, &p);
-                    if let Some(s) = &t.source {
-                        if !sources.iter().any(|r| r.name == *s) {
-                            let names: Vec<&str> =
-                                sources.iter().map(|r| r.name.as_str()).collect();
-                            self.err(
-                                &p,
-                                "no source rule with this name",
-                                Some(suggest(s, &names)),
-                            );
-                            ok = false;
-                        }
-                    }
-                }
-                "once" => {
-                    t.once = match self.choice(fv, &p, &["page_view", "session"]) {
-                        Some(1) => TriggerOnce::Session,
-                        Some(_) => TriggerOnce::PageView,
-                        None => {
-                            ok = false;
-                            TriggerOnce::PageView
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        if t.name.is_empty() {
-            if fields.iter().all(|(k, _)| k != "name") {
-                self.err(&child(path, "name"), "required", None);
-            }
-            return None;
-        }
-        ok.then_some(t)
-    }
-
-    fn leads(&mut self, v: &Value) -> Option<Leads> {
-        let fields = self.object(v, "leads", LEADS_KEYS)?;
-        let mut l = Leads::default();
-        for (k, fv) in fields {
-            let p = child("leads", k);
-            match k.as_str() {
-                "forms" => l.forms = self.string(fv, &p)?,
-                "email_param" => l.email_param = self.string(fv, &p)?,
-                "send" => {
-                    l.send = match self.choice(fv, &p, &["raw", "hashed"])? {
-                        0 => LeadSend::Raw,
-                        _ => LeadSend::Hashed,
-                    }
-                }
-                _ => {}
-            }
-        }
-        Some(l)
-    }
-
-    fn privacy(&mut self, v: &Value) -> Option<Privacy> {
-        let fields = self.object(v, "privacy", PRIVACY_KEYS)?;
-        let mut pr = Privacy::default();
-        for (k, fv) in fields {
-            let p = child("privacy", k);
-            match k.as_str() {
-                "consent" => {
-                    pr.consent = match self.choice(fv, &p, &["required", "not_required"])? {
-                        0 => Consent::Required,
-                        _ => Consent::NotRequired,
-                    }
-                }
-                "respect_gpc" => pr.respect_gpc = self.boolean(fv, &p)?,
-                "respect_dnt" => pr.respect_dnt = self.boolean(fv, &p)?,
-                _ => {}
-            }
-        }
-        Some(pr)
-    }
-
-    fn tracking(&mut self, v: &Value) -> Option<Tracking> {
-        let fields = self.object(v, "tracking", TRACKING_KEYS)?;
-        let mut t = Tracking::default();
-        for (k, fv) in fields {
-            let p = child("tracking", k);
-            match k.as_str() {
-                "strip_params" => t.strip_params = self.patterns(fv, &p),
-                "hash_routing" => t.hash_routing = self.boolean(fv, &p)?,
-                "session_minutes" => t.session_minutes = self.whole(fv, &p, 1, 1440)?,
-                "min_engaged_ms" => t.min_engaged_ms = self.whole(fv, &p, 0, 3_600_000)?,
-                "allow_automation" => t.allow_automation = self.boolean(fv, &p)?,
-                "allow_localhost" => t.allow_localhost = self.boolean(fv, &p)?,
-                _ => {}
-            }
-        }
-        Some(t)
     }
 }
 

@@ -39,11 +39,13 @@ pub enum EventType {
     Identify,
     /// A lead was captured.
     Lead,
+    /// A site-defined event from `ringtrail('track', name, props)`.
+    Custom,
 }
 
 impl EventType {
     /// Every type, in documentation order.
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 9] = [
         EventType::PageView,
         EventType::Engagement,
         EventType::Swap,
@@ -52,6 +54,7 @@ impl EventType {
         EventType::FormSubmit,
         EventType::Identify,
         EventType::Lead,
+        EventType::Custom,
     ];
 
     /// The wire name.
@@ -65,6 +68,7 @@ impl EventType {
             EventType::FormSubmit => "form_submit",
             EventType::Identify => "identify",
             EventType::Lead => "lead",
+            EventType::Custom => "custom",
         }
     }
 
@@ -84,6 +88,8 @@ pub struct Batch {
     pub site: String,
     /// The events, in the order received (duplicates included; the store skips them).
     pub events: Vec<NewEvent>,
+    /// Events the browser dropped from a full queue before this batch (`"dropped": N`).
+    pub dropped: u64,
 }
 
 /// Why a batch was refused.
@@ -135,6 +141,12 @@ pub fn parse_batch(body: &Value, received_at: i64) -> Result<Batch, BatchError> 
         ));
     }
     let sent_at = top.optional_ts("sent_at")?;
+    let dropped = match obj.get("dropped") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| invalid("dropped", "expected a non-negative integer"))?,
+    };
     let events = match obj.get("events") {
         Some(Value::Array(events)) => events,
         Some(_) => return Err(invalid("events", "expected an array of events")),
@@ -151,6 +163,7 @@ pub fn parse_batch(body: &Value, received_at: i64) -> Result<Batch, BatchError> 
     Ok(Batch {
         site: site.to_owned(),
         events,
+        dropped,
     })
 }
 
@@ -208,9 +221,15 @@ fn parse_event(
     };
     let data = match obj.get("data") {
         None | Some(Value::Null) => None,
-        Some(data @ Value::Object(_)) => Some(data.to_string()),
+        Some(data @ Value::Object(fields)) => {
+            check_data(kind, &f.child("data", fields))?;
+            Some(data.to_string())
+        }
         Some(_) => return Err(f.error("data", "expected an object")),
     };
+    if data.is_none() {
+        check_data(kind, &f.child("data", &Map::new()))?;
+    }
     Ok(NewEvent {
         id,
         site: site.to_owned(),
@@ -257,6 +276,105 @@ fn parse_source(f: &Fields<'_>) -> Result<(Option<String>, Option<String>), Batc
         }
     };
     Ok((name, group))
+}
+
+/// Largest `engaged_ms` one engagement report may carry: a day.
+const MAX_ENGAGED_MS: u64 = 24 * 3600 * 1000;
+
+/// Light checks of the type-specific `data` fields the reports read. Fields are optional unless
+/// a report cannot use the event without them (`engaged_ms`, a trigger's or custom event's
+/// `name`); present fields must have the documented type; unknown fields are ignored.
+fn check_data(kind: EventType, f: &Fields<'_>) -> Result<(), BatchError> {
+    match kind {
+        EventType::PageView => {
+            f.optional_str("path", MAX_URL_LEN)?;
+            f.optional_str("nav", 64)?;
+        }
+        EventType::Engagement => {
+            match f.obj.get("engaged_ms") {
+                None | Some(Value::Null) => {
+                    return Err(f.error("engaged_ms", "missing; expected a non-negative integer"))
+                }
+                Some(v) => {
+                    v.as_u64()
+                        .filter(|ms| *ms <= MAX_ENGAGED_MS)
+                        .ok_or_else(|| {
+                            f.error(
+                                "engaged_ms",
+                                format!("expected a non-negative integer up to {MAX_ENGAGED_MS}"),
+                            )
+                        })?;
+                }
+            }
+            match f.obj.get("scroll_pct") {
+                None | Some(Value::Null) => {}
+                Some(v) => {
+                    v.as_f64()
+                        .filter(|p| (0.0..=100.0).contains(p))
+                        .ok_or_else(|| f.error("scroll_pct", "expected a number from 0 to 100"))?;
+                }
+            }
+            f.optional_str("page_view", 64)?;
+        }
+        EventType::Swap => {
+            for key in ["target", "number", "pool", "lease_id"] {
+                f.optional_str(key, MAX_TEXT_LEN)?;
+            }
+        }
+        EventType::Trigger => {
+            f.required_str("name", MAX_TEXT_LEN)?;
+        }
+        EventType::CallClick => {
+            f.optional_str("number", MAX_TEXT_LEN)?;
+            f.optional_str("target", MAX_TEXT_LEN)?;
+        }
+        EventType::FormSubmit => {
+            f.optional_str("form", MAX_TEXT_LEN)?;
+            check_person(f)?;
+            match f.obj.get("fields") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(fields)) => check_person(&f.child("fields", fields))?,
+                Some(_) => return Err(f.error("fields", "expected an object")),
+            }
+        }
+        EventType::Identify => {
+            f.optional_str("user_id", MAX_TEXT_LEN)?;
+            match f.obj.get("traits") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(traits)) => check_person(&f.child("traits", traits))?,
+                Some(_) => return Err(f.error("traits", "expected an object")),
+            }
+        }
+        EventType::Lead => {
+            f.optional_str("channel", 64)?;
+            f.optional_str("lead_token", MAX_TEXT_LEN)?;
+            f.optional_str("user_id", MAX_TEXT_LEN)?;
+            check_person(f)?;
+        }
+        EventType::Custom => {
+            f.required_str("name", MAX_TEXT_LEN)?;
+            match f.obj.get("props") {
+                None | Some(Value::Null) | Some(Value::Object(_)) => {}
+                Some(_) => return Err(f.error("props", "expected an object")),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The person fields of forms, traits and leads: strings when present.
+fn check_person(f: &Fields<'_>) -> Result<(), BatchError> {
+    for key in ["email", "phone", "name", "company"] {
+        f.optional_str(key, MAX_TEXT_LEN)?;
+    }
+    for key in ["email_sha256", "phone_sha256"] {
+        if let Some(hash) = f.optional_str(key, 64)? {
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(f.error(key, "expected 64 hex digits (SHA-256)"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The path of a URL: after the authority, before `?` or `#`; `/` when there is none.
@@ -433,6 +551,11 @@ mod tests {
             ),
             ("data", json!([1]), "events[0].data: expected an object"),
             (
+                "data",
+                json!({"path": 5}),
+                "events[0].data.path: expected a string",
+            ),
+            (
                 "revisit",
                 json!(-2),
                 "events[0].revisit: expected a non-negative integer",
@@ -460,6 +583,175 @@ mod tests {
         );
         let many = vec![event(); MAX_EVENTS_PER_BATCH + 1];
         assert!(error_of(json!({"site": "x", "events": many})).contains("at most 500"));
+    }
+
+    #[test]
+    fn data_fields_are_checked_per_type() {
+        let table: &[(&str, Value, Option<&str>)] = &[
+            (
+                "engagement",
+                json!({"engaged_ms": 0, "scroll_pct": 100, "page_view": ID}),
+                None,
+            ),
+            (
+                "engagement",
+                json!({"engaged_ms": 1500, "scroll_pct": 33.3}),
+                None,
+            ),
+            (
+                "engagement",
+                json!({}),
+                Some("events[0].data.engaged_ms: missing"),
+            ),
+            (
+                "engagement",
+                Value::Null,
+                Some("events[0].data.engaged_ms: missing"),
+            ),
+            (
+                "engagement",
+                json!({"engaged_ms": -1}),
+                Some("events[0].data.engaged_ms: expected a non-negative integer"),
+            ),
+            (
+                "engagement",
+                json!({"engaged_ms": 1.5}),
+                Some("events[0].data.engaged_ms: expected"),
+            ),
+            (
+                "engagement",
+                json!({"engaged_ms": "10"}),
+                Some("events[0].data.engaged_ms: expected"),
+            ),
+            (
+                "engagement",
+                json!({"engaged_ms": 100_000_000_000_i64}),
+                Some("events[0].data.engaged_ms: expected"),
+            ),
+            (
+                "engagement",
+                json!({"engaged_ms": 1, "scroll_pct": 101}),
+                Some("events[0].data.scroll_pct: expected a number from 0 to 100"),
+            ),
+            (
+                "engagement",
+                json!({"engaged_ms": 1, "page_view": 3}),
+                Some("events[0].data.page_view: expected a string"),
+            ),
+            ("trigger", json!({"name": "pricing-chat"}), None),
+            ("trigger", json!({}), Some("events[0].data.name: missing")),
+            (
+                "custom",
+                json!({"name": "signup", "props": {"plan": "pro"}}),
+                None,
+            ),
+            (
+                "custom",
+                json!({"name": "signup", "props": [1]}),
+                Some("events[0].data.props: expected an object"),
+            ),
+            (
+                "custom",
+                json!({"props": {}}),
+                Some("events[0].data.name: missing"),
+            ),
+            (
+                "swap",
+                json!({"target": "+81312345678", "number": "+81399990001", "pool": "p", "lease_id": "l"}),
+                None,
+            ),
+            (
+                "swap",
+                json!({"number": 81399990001_i64}),
+                Some("events[0].data.number: expected a string"),
+            ),
+            (
+                "call_click",
+                json!({"number": "+81399990001", "target": "+81312345678"}),
+                None,
+            ),
+            (
+                "form_submit",
+                json!({"form": "contact", "fields": {"email": "a@b.jp", "phone": "+819012345678"}}),
+                None,
+            ),
+            (
+                "form_submit",
+                json!({"form": "contact", "fields": {"email_sha256": "ab".repeat(32)}}),
+                None,
+            ),
+            (
+                "form_submit",
+                json!({"fields": "a@b.jp"}),
+                Some("events[0].data.fields: expected an object"),
+            ),
+            (
+                "form_submit",
+                json!({"fields": {"email": ["a@b.jp"]}}),
+                Some("events[0].data.fields.email: expected a string"),
+            ),
+            (
+                "form_submit",
+                json!({"email_sha256": "xyz"}),
+                Some("events[0].data.email_sha256: expected 64 hex digits"),
+            ),
+            (
+                "identify",
+                json!({"user_id": "u1", "traits": {"email": "a@b.jp"}}),
+                None,
+            ),
+            (
+                "identify",
+                json!({"traits": 1}),
+                Some("events[0].data.traits: expected an object"),
+            ),
+            (
+                "lead",
+                json!({"channel": "email_link", "lead_token": "t"}),
+                None,
+            ),
+            (
+                "lead",
+                json!({"channel": 1}),
+                Some("events[0].data.channel: expected a string"),
+            ),
+            (
+                "lead",
+                json!({"phone_sha256": "0".repeat(63)}),
+                Some("events[0].data.phone_sha256: expected 64 hex digits"),
+            ),
+            (
+                "page_view",
+                json!({"path": "/pricing.html", "nav": "bfcache"}),
+                None,
+            ),
+            ("page_view", Value::Null, None),
+        ];
+        for (kind, data, want) in table {
+            let mut e = event();
+            e["type"] = json!(kind);
+            e["data"] = data.clone();
+            match (parse_batch(&batch_with(e), 0), want) {
+                (Ok(_), None) => {}
+                (Err(err), Some(want)) => assert!(
+                    err.to_string().starts_with(want),
+                    "{kind} {data}: got {err}, want {want}"
+                ),
+                (got, want) => panic!("{kind} {data}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn dropped_counts_are_read() {
+        let mut body = batch_with(event());
+        assert_eq!(parse_batch(&body, 0).expect("valid").dropped, 0);
+        body["dropped"] = json!(7);
+        assert_eq!(parse_batch(&body, 0).expect("valid").dropped, 7);
+        body["dropped"] = json!(-1);
+        assert!(error_of(body.clone()).starts_with("dropped: expected a non-negative integer"));
+        body["dropped"] = json!("3");
+        assert!(error_of(body).starts_with("dropped: expected"));
     }
 
     #[test]

@@ -10,12 +10,15 @@ pub mod clock;
 pub mod error;
 pub mod event;
 pub mod extract;
+pub mod leads;
 pub mod limit;
+pub mod merge;
 pub mod report;
 pub mod serve;
 pub mod sites;
 pub mod static_files;
 pub mod store;
+pub mod visits;
 
 use std::sync::Arc;
 

@@ -33,12 +33,19 @@ pub async fn ingest(
             batch.site
         )));
     }
-    let outcome = if batch.events.is_empty() {
+    let outcome = if batch.events.is_empty() && batch.dropped == 0 {
         InsertOutcome::default()
     } else {
         state
             .db
-            .run(move |store| store.insert_events(&batch.events))
+            .run(move |store| {
+                let outcome = store.insert_events(&batch.events)?;
+                // A retried batch (its 202 was lost) stores nothing new: its drops were counted.
+                if batch.dropped > 0 && (outcome.accepted > 0 || batch.events.is_empty()) {
+                    store.add_dropped(&batch.site, batch.dropped, received_at)?;
+                }
+                Ok(outcome)
+            })
             .await?
     };
     Ok((StatusCode::ACCEPTED, Json(outcome)))

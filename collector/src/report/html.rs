@@ -51,6 +51,55 @@ impl Html {
         Html(out)
     }
 
+    /// A sub-heading (`<h3>`) inside a section.
+    pub fn subheading(text: &str) -> Html {
+        Html(format!("<h3>{}</h3>", escape(text)))
+    }
+
+    /// A horizontal bar chart as inline SVG: one bar per `(label, value, value_text)`, scaled
+    /// to the largest value. Labels and value texts are escaped; negative values draw nothing.
+    pub fn bars(rows: &[(String, f64, String)]) -> Html {
+        if rows.is_empty() {
+            return Html::default();
+        }
+        const ROW: usize = 22;
+        const LABEL_W: f64 = 220.0;
+        const BAR_W: f64 = 360.0;
+        let max = rows
+            .iter()
+            .map(|(_, v, _)| *v)
+            .filter(|v| v.is_finite())
+            .fold(0.0_f64, f64::max);
+        let height = rows.len() * ROW + 4;
+        let mut out = format!(
+            "<svg class=\"bars\" role=\"img\" viewBox=\"0 0 680 {height}\" width=\"680\" \
+height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\">"
+        );
+        for (i, (label, value, text)) in rows.iter().enumerate() {
+            let y = i * ROW + 2;
+            let w = if max > 0.0 && value.is_finite() && *value > 0.0 {
+                (value / max * BAR_W).max(1.0)
+            } else {
+                0.0
+            };
+            let label: String = label.chars().take(32).collect();
+            let _ = write!(
+                out,
+                "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\">{label}</text>\
+<rect x=\"{bx}\" y=\"{y}\" width=\"{w:.1}\" height=\"16\" fill=\"#4a7fd4\"></rect>\
+<text x=\"{vx:.1}\" y=\"{ty}\">{text}</text>",
+                lx = LABEL_W - 6.0,
+                ty = y + 13,
+                label = escape(&label),
+                bx = LABEL_W,
+                vx = LABEL_W + w + 6.0,
+                text = escape(text),
+            );
+        }
+        out.push_str("</svg>");
+        Html(out)
+    }
+
     /// Appends another fragment.
     pub fn push(&mut self, other: Html) {
         self.0.push_str(&other.0);
@@ -81,6 +130,16 @@ impl Table {
             rows: Vec::new(),
             empty: "Nothing yet.",
         }
+    }
+
+    /// Right-aligns these columns (0-based), for numbers.
+    pub fn numeric_columns(mut self, columns: &[usize]) -> Table {
+        for &c in columns {
+            if let Some(n) = self.numeric.get_mut(c) {
+                *n = true;
+            }
+        }
+        self
     }
 
     /// What to say when there are no rows.
@@ -145,7 +204,8 @@ padding:0 1rem;color:#222}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2r
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;\
 border-bottom:1px solid #ddd;vertical-align:top;overflow-wrap:anywhere}th{background:#f4f4f4}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}.links a{margin-right:.2rem}\
-p.meta{color:#666}";
+p.meta{color:#666}\
+svg.bars{max-width:100%;height:auto;font:12px system-ui,sans-serif;fill:#222}h3{font-size:1rem}";
 
 /// A whole page: title, an intro fragment, then sections.
 pub fn page(title: &str, intro: Html, sections: &[Section]) -> String {

@@ -8,11 +8,15 @@
 //! Each domain gets its own trait (`EventStore` here; leases, calls and leads add theirs) and
 //! [`Store`] is their sum, so one backend value serves the whole app.
 
+pub mod leads;
 mod sqlite;
+pub mod visits;
 
 use std::sync::Arc;
 
+pub use leads::LeadStore;
 pub use sqlite::{insert_event, SqliteStore, INSERT_EVENT_SQL};
+pub use visits::VisitStore;
 
 use crate::event::EventType;
 
@@ -198,9 +202,9 @@ pub trait EventStore {
 }
 
 /// Everything the collector stores; one backend implements all of it.
-pub trait Store: EventStore + Send + Sync + 'static {}
+pub trait Store: EventStore + VisitStore + LeadStore + Send + Sync + 'static {}
 
-impl<T: EventStore + Send + Sync + 'static> Store for T {}
+impl<T: EventStore + VisitStore + LeadStore + Send + Sync + 'static> Store for T {}
 
 /// A shared handle to the store that runs blocking work off the async threads.
 #[derive(Clone)]

@@ -40,6 +40,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_site_received ON events (site, received_at);
     CREATE INDEX events_received ON events (received_at);
     CREATE INDEX events_site_visitor_ts ON events (site, visitor, ts);",
+    // 2: visits and leads (store/visits.rs, store/leads.rs): per-site type scans for lead
+    // moments; counters of events browsers dropped from full queues.
+    "CREATE INDEX events_site_type_ts ON events (site, type, ts);
+    CREATE TABLE dropped_events (
+        site     TEXT PRIMARY KEY,
+        dropped  INTEGER NOT NULL,
+        batches  INTEGER NOT NULL,
+        last_at  INTEGER NOT NULL
+    );",
 ];
 
 /// The `WHERE` clause every event query shares: `?1`..`?4` are the [`EventFilter`] fields,
@@ -106,13 +115,13 @@ impl SqliteStore {
         })
     }
 
-    fn writer(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn writer(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves the connection usable: an open transaction is
         // rolled back when its guard drops. So a poisoned lock is taken over, not propagated.
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn reader(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn reader(&self) -> MutexGuard<'_, Connection> {
         match &self.reader {
             Some(reader) => reader.lock().unwrap_or_else(|p| p.into_inner()),
             None => self.writer(),
@@ -156,7 +165,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 /// Maps a SQLite error: lock contention is `Busy` (retryable), the rest `Internal`.
-fn internal(err: rusqlite::Error) -> StoreError {
+pub(super) fn internal(err: rusqlite::Error) -> StoreError {
     match err.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             StoreError::Busy(err.to_string())
