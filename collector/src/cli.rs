@@ -24,6 +24,14 @@ pub struct Cli {
 pub enum Command {
     /// Run the collector: event API, reports and static files.
     Serve(ServeArgs),
+    /// Validate site configs: every error with its JSON path and a hint; exit 1 on errors.
+    Check(crate::tools::CheckArgs),
+    /// Show which source a visit matches and which number each target becomes.
+    Preview(crate::tools::PreviewArgs),
+    /// Print the config's JSON Schema.
+    Schema,
+    /// Post a test call to a collector's webhook and print its attribution.
+    Call(crate::tools::CallArgs),
 }
 
 /// `ringtrail serve`.
@@ -55,6 +63,10 @@ pub struct ServeArgs {
     /// Requests handled at once; more wait.
     #[arg(long, default_value_t = 256)]
     pub max_concurrent_requests: usize,
+    /// Secret the call webhook must send for a site, `SITE=SECRET` (`*=SECRET`: every site;
+    /// repeatable). Also read from RINGTRAIL_WEBHOOK_SECRET (comma-separated entries).
+    #[arg(long = "webhook-secret", value_name = "SITE=SECRET")]
+    pub webhook_secrets: Vec<String>,
 }
 
 impl ServeArgs {
@@ -72,6 +84,7 @@ impl ServeArgs {
                 burst: self.rate_limit * 4.0,
             }),
             max_concurrent_requests: self.max_concurrent_requests,
+            webhook_secrets: crate::calls::WebhookSecrets::default(),
         }
     }
 }
@@ -80,6 +93,10 @@ impl ServeArgs {
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve(args) => run_serve(args).await,
+        Command::Check(args) => crate::tools::run_check(&args),
+        Command::Preview(args) => crate::tools::run_preview(&args),
+        Command::Schema => crate::tools::run_schema(),
+        Command::Call(args) => crate::tools::run_call(args).await,
     }
 }
 
@@ -107,6 +124,19 @@ async fn run_serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let secrets =
+        crate::calls::WebhookSecrets::parse(args.webhook_secrets.iter().map(String::as_str))
+            .and_then(|secrets| match std::env::var(crate::calls::SECRET_ENV) {
+                Ok(value) => secrets.with_env_value(&value),
+                Err(_) => Ok(secrets),
+            });
+    let webhook_secrets = match secrets {
+        Ok(secrets) => secrets,
+        Err(err) => {
+            eprintln!("error: webhook secret: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let store = match SqliteStore::open(&args.db) {
         Ok(store) => store,
         Err(err) => {
@@ -123,13 +153,19 @@ async fn run_serve(args: ServeArgs) -> ExitCode {
     };
     let addr = listener.local_addr().unwrap_or(args.addr);
     let site_list: Vec<&str> = sites.ids().collect();
-    let state = AppState::new(Db::new(store), sites.clone(), args.options());
+    let mut options = args.options();
+    options.webhook_secrets = webhook_secrets;
+    let calls_open = !options.webhook_secrets.is_empty();
+    let state = AppState::new(Db::new(store), sites.clone(), options);
     println!("listening on http://{addr}");
     println!("database: {}", args.db.display());
     if site_list.is_empty() {
         println!("sites: any (no --config given)");
     } else {
         println!("sites: {}", site_list.join(", "));
+    }
+    if !calls_open {
+        println!("calls: no --webhook-secret given; POST /v1/calls answers 401");
     }
     match serve(listener, state, shutdown_signal()).await {
         Ok(()) => {

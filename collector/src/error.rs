@@ -17,9 +17,15 @@ pub enum AppError {
     /// 400: the request is malformed; the reason names the field.
     #[error("{0}")]
     BadRequest(String),
+    /// 401: a webhook without the right secret.
+    #[error("{0}")]
+    Unauthorized(String),
     /// 404: the thing addressed (site, lease, ...) does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// 410: it existed but is over (a lapsed lease whose number went to someone else).
+    #[error("{0}")]
+    Gone(String),
     /// 413: body or batch over a limit.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -42,7 +48,9 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -72,6 +80,11 @@ impl IntoResponse for AppError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            AppError::Unauthorized(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             _ => {}
         }

@@ -5,12 +5,15 @@
 //! ([`cli`]) wires it to a socket, and tests drive it with `tower::ServiceExt::oneshot`.
 
 pub mod api;
+pub mod calls;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod event;
 pub mod extract;
 pub mod leads;
+pub mod leases;
 pub mod limit;
 pub mod merge;
 pub mod report;
@@ -18,6 +21,7 @@ pub mod serve;
 pub mod sites;
 pub mod static_files;
 pub mod store;
+pub mod tools;
 pub mod visits;
 
 use std::sync::Arc;
@@ -47,6 +51,8 @@ pub struct Options {
     pub rate_limit: Option<RateLimit>,
     /// Requests handled at once; more wait their turn.
     pub max_concurrent_requests: usize,
+    /// Secrets the call webhook must present, by site.
+    pub webhook_secrets: calls::WebhookSecrets,
 }
 
 impl Default for Options {
@@ -59,6 +65,7 @@ impl Default for Options {
                 burst: 200.0,
             }),
             max_concurrent_requests: 256,
+            webhook_secrets: calls::WebhookSecrets::default(),
         }
     }
 }

@@ -4,15 +4,17 @@
 //! one, events for other sites are refused with 404, so a typo in a snippet's config shows up
 //! at once instead of filling the database with an orphan site.
 //!
-//! Only the `site` field is read here for now; the full model lives in `ringtrail::config` and
-//! its validated form can be kept beside the raw JSON when leases need pools.
+//! Each file is validated with the snippet's own parser (`ringtrail::config::Config::from_json`),
+//! so the collector, `ringtrail check` and the browser agree on what a config means. Pool numbers
+//! must belong to one pool of one site: a call to a pool number is attributed through its lease,
+//! so a number shared by two pools (or two sites) could not say whose visitor called.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use ringtrail::config::Config;
 use serde_json::Value;
-
-use crate::event::is_valid_site_id;
 
 /// One loaded config file.
 #[derive(Debug, Clone)]
@@ -21,8 +23,10 @@ pub struct SiteConfig {
     pub site: String,
     /// The file it came from.
     pub path: PathBuf,
-    /// The whole config as JSON.
-    pub json: Value,
+    /// The file's text, served as is at `GET /v1/config/{site}`.
+    pub text: Arc<str>,
+    /// The validated config.
+    pub config: Arc<Config>,
 }
 
 /// Configs by site id.
@@ -49,6 +53,14 @@ pub enum SitesError {
         path: PathBuf,
         /// What is wrong.
         message: String,
+    },
+    /// The config does not validate: every error, each with its JSON path and hint.
+    #[error("{path}: {} error(s):\n  {}", errors.len(), errors.join("\n  "))]
+    Config {
+        /// File.
+        path: PathBuf,
+        /// `ConfigError::describe()` of each error.
+        errors: Vec<String>,
     },
 }
 
@@ -89,31 +101,62 @@ impl Sites {
     }
 
     fn insert(&mut self, config: SiteConfig) -> Result<(), SitesError> {
+        let invalid = |message: String| SitesError::Invalid {
+            path: config.path.clone(),
+            message,
+        };
         if let Some(existing) = self.by_id.get(&config.site) {
-            return Err(SitesError::Invalid {
-                path: config.path.clone(),
-                message: format!(
-                    "site {:?} is already configured by {}",
-                    config.site,
-                    existing.path.display()
-                ),
-            });
+            return Err(invalid(format!(
+                "site {:?} is already configured by {}",
+                config.site,
+                existing.path.display()
+            )));
+        }
+        // A pool number must be leased by one pool only, or a call to it is ambiguous.
+        let mut seen: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for other in self.by_id.values() {
+            for (pool, number) in pool_numbers(&other.config) {
+                seen.insert(number, (other.site.clone(), pool));
+            }
+        }
+        for (pool, number) in pool_numbers(&config.config) {
+            if let Some((site, other_pool)) = seen.get(&number) {
+                return Err(invalid(format!(
+                    "pools.{pool}: number {number} is also in pool {other_pool:?} of site {site:?}; \
+                     a pool number must belong to one pool"
+                )));
+            }
+            seen.insert(number, (config.site.clone(), pool));
         }
         self.by_id.insert(config.site.clone(), config);
         Ok(())
     }
 
-    /// Adds a config built in code (tests).
+    /// Adds a config built in code (tests). JSON that is not a valid config keeps only the site
+    /// id: events for it are accepted, but it has no numbers and no pools.
     pub fn with(mut self, site: &str, json: Value) -> Self {
+        let text = json.to_string();
+        let config = Config::from_json(&text).unwrap_or_else(|_| bare_config(site));
         self.by_id.insert(
             site.to_owned(),
             SiteConfig {
                 site: site.to_owned(),
                 path: PathBuf::new(),
-                json,
+                text: text.into(),
+                config: Arc::new(config),
             },
         );
         self
+    }
+
+    /// Adds a config from its JSON text, validated like a file (tests, tools).
+    ///
+    /// # Errors
+    /// As [`Sites::load`] for one file.
+    pub fn with_json(mut self, text: &str) -> Result<Self, SitesError> {
+        let config = parse_config(Path::new("(inline)"), text)?;
+        self.insert(config)?;
+        Ok(self)
     }
 
     /// Whether events for `site` are accepted.
@@ -137,29 +180,51 @@ impl Sites {
     }
 }
 
+/// `(pool name, E.164)` of every pool number of a config.
+fn pool_numbers(config: &Config) -> impl Iterator<Item = (String, String)> + '_ {
+    config.pools.iter().flat_map(|(name, pool)| {
+        pool.numbers
+            .iter()
+            .map(move |n| (name.clone(), n.number.e164()))
+    })
+}
+
+/// A config with a site id and nothing else.
+fn bare_config(site: &str) -> Config {
+    Config {
+        site: site.to_owned(),
+        region: ringtrail::phone::Region::US,
+        targets: Vec::new(),
+        sources: Vec::new(),
+        default: None,
+        pools: Vec::new(),
+        attribution: Default::default(),
+        noswap: Vec::new(),
+        triggers: Vec::new(),
+        leads: Default::default(),
+        privacy: Default::default(),
+        tracking: Default::default(),
+    }
+}
+
 fn load_file(path: &Path) -> Result<SiteConfig, SitesError> {
     let text = std::fs::read_to_string(path).map_err(|source| SitesError::Io {
         path: path.to_owned(),
         source,
     })?;
-    let invalid = |message: String| SitesError::Invalid {
+    parse_config(path, &text)
+}
+
+fn parse_config(path: &Path, text: &str) -> Result<SiteConfig, SitesError> {
+    let config = Config::from_json(text).map_err(|errors| SitesError::Config {
         path: path.to_owned(),
-        message,
-    };
-    let json: Value = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-    let site = match json.get("site") {
-        Some(Value::String(site)) if is_valid_site_id(site) => site.clone(),
-        Some(Value::String(_)) => {
-            return Err(invalid(
-                "site: expected lowercase letters, digits, '-' and '_'".into(),
-            ))
-        }
-        _ => return Err(invalid("site: missing; expected a string".into())),
-    };
+        errors: errors.iter().map(|e| e.describe()).collect(),
+    })?;
     Ok(SiteConfig {
-        site,
+        site: config.site.clone(),
         path: path.to_owned(),
-        json,
+        text: text.into(),
+        config: Arc::new(config),
     })
 }
 
@@ -175,8 +240,14 @@ mod tests {
             std::fs::write(&path, text).expect("write");
             path
         };
-        write("a.json", r#"{"site": "shop-a", "region": "JP"}"#);
-        write("b.json", r#"{"site": "shop-b"}"#);
+        write(
+            "a.json",
+            r#"{"site": "shop-a", "region": "JP", "targets": ["03-1234-5678"]}"#,
+        );
+        write(
+            "b.json",
+            r#"{"site": "shop-b", "region": "US", "targets": ["(415) 555-0100"]}"#,
+        );
         write("notes.txt", "not a config");
         let sites = Sites::load(&[dir.path().to_owned()]).expect("load");
         assert_eq!(sites.ids().collect::<Vec<_>>(), ["shop-a", "shop-b"]);
@@ -184,17 +255,63 @@ mod tests {
         assert!(!sites.accepts("shop-c"));
         assert!(Sites::open().accepts("anything"));
 
-        let again = write("c.json", r#"{"site": "shop-a"}"#);
+        let again = write(
+            "c.json",
+            r#"{"site": "shop-a", "region": "JP", "targets": ["03-1234-5678"]}"#,
+        );
         let err = Sites::load(&[dir.path().to_owned()]).expect_err("duplicate");
         assert!(err.to_string().contains("already configured"), "{err}");
         std::fs::remove_file(again).expect("remove");
 
-        let bad = write("bad.json", r#"{"site": "Shop A"}"#);
+        let bad = write("bad.json", r#"{"site": "Shop A", "region": "XX"}"#);
         let err = Sites::load(&[bad]).expect_err("bad site id");
-        assert!(err
-            .to_string()
-            .ends_with("site: expected lowercase letters, digits, '-' and '_'"));
+        let SitesError::Config { errors, .. } = &err else {
+            panic!("{err}");
+        };
+        let mut errors = errors.clone();
+        errors.sort();
+        assert_eq!(
+            errors,
+            [
+                "region: unsupported region (one of JP, US, CA, GB, FR, DE)",
+                "site: use lowercase letters, digits, '-' and '_' (at most 64)",
+                "targets: required (the site's own numbers, as displayed)",
+            ],
+            "every error, each with its path"
+        );
+        assert!(err.to_string().contains("3 error(s):\n  "), "{err}");
         let err = Sites::load(&[dir.path().join("missing.json")]).expect_err("missing");
         assert!(err.to_string().contains("missing.json"));
+    }
+
+    #[test]
+    fn a_pool_number_belongs_to_one_pool() {
+        let config = |site: &str, pools: &str| {
+            format!(
+                r#"{{"site": "{site}", "region": "JP", "targets": ["03-1234-5678"],
+                    "pools": {pools}}}"#
+            )
+        };
+        let one = config(
+            "a",
+            r#"{"p": {"numbers": ["03-5555-0001"], "fallback": "03-5555-0000"}}"#,
+        );
+        let sites = Sites::open().with_json(&one).expect("valid");
+        let again = config(
+            "b",
+            r#"{"q": {"numbers": ["+81 3 5555 0001"], "fallback": "03-5555-0000"}}"#,
+        );
+        let err = sites.with_json(&again).expect_err("shared");
+        assert!(
+            err.to_string()
+                .contains("number +81355550001 is also in pool \"p\" of site \"a\""),
+            "{err}"
+        );
+        let two_pools = config(
+            "c",
+            r#"{"p": {"numbers": ["03-5555-0001"], "fallback": "03-5555-0000"},
+                "q": {"numbers": ["03-5555-0001"], "fallback": "03-5555-0000"}}"#,
+        );
+        assert!(Sites::open().with_json(&two_pools).is_err());
     }
 }

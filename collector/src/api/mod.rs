@@ -2,15 +2,29 @@
 //!
 //! - `POST /v1/events`: ingest a batch (see [`events::ingest`]).
 //! - `GET /v1/events`: read stored events back (tests, exports; see [`events::list`]).
+//! - `GET /v1/config/{site}`: a loaded site config (see [`config_api::get_config`]).
+//! - `POST /v1/leases`, `POST /v1/leases/{id}/heartbeat`, `DELETE /v1/leases/{id}`,
+//!   `POST /v1/leases/{id}/release`: pool number leases (see [`leases`]).
+//! - `POST /v1/calls`: the call webhook (see [`calls::receive`]).
 
+pub mod calls;
+pub mod config_api;
 pub mod events;
+pub mod leases;
 
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::AppState;
 
 /// Routes under `/v1`.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/events", post(events::ingest).get(events::list))
+    Router::new()
+        .route("/v1/events", post(events::ingest).get(events::list))
+        .route("/v1/config/{site}", get(config_api::get_config))
+        .route("/v1/leases", post(leases::create))
+        .route("/v1/leases/{id}", axum::routing::delete(leases::release))
+        .route("/v1/leases/{id}/heartbeat", post(leases::heartbeat))
+        .route("/v1/leases/{id}/release", post(leases::release))
+        .route("/v1/calls", post(calls::receive))
 }

@@ -8,13 +8,17 @@
 //! Each domain gets its own trait (`EventStore` here; leases, calls and leads add theirs) and
 //! [`Store`] is their sum, so one backend value serves the whole app.
 
+pub mod calls;
 pub mod leads;
+pub mod leases;
 mod sqlite;
 pub mod visits;
 
 use std::sync::Arc;
 
+pub use calls::CallStore;
 pub use leads::LeadStore;
+pub use leases::LeaseStore;
 pub use sqlite::{insert_event, SqliteStore, INSERT_EVENT_SQL};
 pub use visits::VisitStore;
 
@@ -202,9 +206,15 @@ pub trait EventStore {
 }
 
 /// Everything the collector stores; one backend implements all of it.
-pub trait Store: EventStore + VisitStore + LeadStore + Send + Sync + 'static {}
+pub trait Store:
+    EventStore + VisitStore + LeadStore + LeaseStore + CallStore + Send + Sync + 'static
+{
+}
 
-impl<T: EventStore + VisitStore + LeadStore + Send + Sync + 'static> Store for T {}
+impl<T> Store for T where
+    T: EventStore + VisitStore + LeadStore + LeaseStore + CallStore + Send + Sync + 'static
+{
+}
 
 /// A shared handle to the store that runs blocking work off the async threads.
 #[derive(Clone)]

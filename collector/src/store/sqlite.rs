@@ -49,6 +49,10 @@ const MIGRATIONS: &[&str] = &[
         batches  INTEGER NOT NULL,
         last_at  INTEGER NOT NULL
     );",
+    // 3: number leases and pool overflows (store/leases.rs)
+    super::leases::MIGRATION,
+    // 4: calls from the webhook (store/calls.rs)
+    super::calls::MIGRATION,
 ];
 
 /// The `WHERE` clause every event query shares: `?1`..`?4` are the [`EventFilter`] fields,
