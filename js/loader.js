@@ -4,10 +4,10 @@
 //           data-collector="https://collect.example.com"></script>
 //   <script>window.ringtrail=window.ringtrail||function(){(ringtrail.q=ringtrail.q||[]).push(arguments)}</script>
 //
-// It finds ringtrail.js and ringtrail_bg.wasm next to itself, fetches the config (or reads it
-// inline when data-config starts with "{"), starts the wasm and then replays the commands queued
-// before it was ready. It never blocks rendering, and any failure leaves the page as it was with
-// one console message. All logic lives in the wasm; this file only wires it up.
+// It finds ringtrail.js and ringtrail_bg.wasm next to itself, fetches them and the config (or
+// reads it inline when data-config starts with "{") in parallel, starts the wasm and then replays
+// the commands queued before it was ready. It never blocks rendering, and any failure leaves the
+// page as it was with one console message. All logic lives in the wasm; this file only wires it.
 (function () {
   var w = window;
   var d = document;
@@ -29,38 +29,72 @@
     };
   w.ringtrail = stub;
 
+  // A returning visitor whose numbers will change (the wasm leaves this flag) should not see the
+  // site's own number flash in tel: links while the wasm loads: hide those links, at most 1.5 s.
+  var veil = null;
+  try {
+    if (w.localStorage.getItem('ringtrail:swaps') === '1') {
+      veil = d.createElement('style');
+      veil.textContent = 'a[href^="tel:" i]{visibility:hidden!important}';
+      (d.head || d.documentElement).appendChild(veil);
+      setTimeout(unveil, 1500);
+    }
+  } catch (e) {
+    /* storage blocked: nothing to read */
+  }
+  function unveil() {
+    if (veil && veil.parentNode) veil.parentNode.removeChild(veil);
+  }
+
   function fail(e) {
+    unveil();
     console.error('[ringtrail] ' + ((e && e.message) || e) + ' (the page is unchanged)');
   }
 
+  var get = function (url) {
+    return fetch(new URL(url, location.href), { credentials: 'omit' }).then(function (r) {
+      if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
+      return r;
+    });
+  };
   var configText = cfg.charAt(0) === '{'
     ? Promise.resolve(cfg)
-    : fetch(new URL(cfg, location.href), { credentials: 'omit' }).then(function (r) {
-        if (!r.ok) throw new Error('config ' + cfg + ': HTTP ' + r.status);
+    : get(cfg).then(function (r) {
         return r.text();
       });
+  // The wasm download starts now, not after the glue has loaded.
+  var wasm = get(base + 'ringtrail_bg.wasm');
+  // Handled below through init; this only keeps a failed download from also being reported as
+  // an unhandled rejection (one console message per failure).
+  wasm['catch'](function () {});
 
-  import(base + 'ringtrail.js')
-    .then(function (m) {
-      return Promise.all([m.default({ module_or_path: base + 'ringtrail_bg.wasm' }), configText]).then(
-        function (r) {
-          // Throws on a bad config, before touching the page; numbers already parsed are
-          // swapped now and the rest as the parser adds them.
-          var snippet = m.start(r[1], collector);
-          var run = function (args) {
-            try {
-              return snippet.command(Array.prototype.slice.call(args));
-            } catch (e) {
-              fail(e);
-            }
-          };
-          var q = stub.q || [];
-          w.ringtrail = function () {
-            return run(arguments);
-          };
-          for (var i = 0; i < q.length; i++) run(q[i]);
-        }
-      );
+  Promise.all([import(base + 'ringtrail.js'), configText])
+    .then(function (r) {
+      var m = r[0];
+      return m.default({ module_or_path: wasm }).then(function () {
+        var q = stub.q || [];
+        var isOn = function (args) {
+          return args[0] === 'on';
+        };
+        var slice = function (args) {
+          return Array.prototype.slice.call(args);
+        };
+        // Throws on a bad config, before touching the page. Queued on() listeners go in first so
+        // they hear the first swaps.
+        var snippet = m.start(r[1], collector, q.filter(isOn).map(slice));
+        unveil();
+        var run = function (args) {
+          try {
+            return snippet.command(slice(args));
+          } catch (e) {
+            fail(e);
+          }
+        };
+        w.ringtrail = function () {
+          return run(arguments);
+        };
+        for (var i = 0; i < q.length; i++) if (!isOn(q[i])) run(q[i]);
+      });
     })
     .catch(fail);
 })();

@@ -20,7 +20,7 @@ fn document() -> Document {
 
 thread_local! {
     /// One snippet per page, as on a real site.
-    static SNIPPET: ringtrail::Snippet = ringtrail::start(CONFIG, "").unwrap();
+    static SNIPPET: ringtrail::Snippet = ringtrail::start(CONFIG, "", js_sys::Array::new()).unwrap();
 }
 
 fn command(args: js_sys::Array) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {

@@ -6,10 +6,12 @@
 
 const SKIP = new Set(['script', 'style', 'noscript', 'template', 'textarea', 'input', 'select',
   'option', 'iframe', 'object', 'svg', 'math', 'head', 'title']);
+const SKIP_SELECTOR = [...SKIP].join(',') + ',[data-ringtrail-noswap]';
 const INLINE = new Set(['a', 'abbr', 'b', 'bdi', 'bdo', 'big', 'cite', 'data', 'dfn', 'em',
   'font', 'i', 'kbd', 'label', 'mark', 'q', 'rp', 'rt', 'ruby', 's', 'samp', 'small', 'span',
   'strong', 'sub', 'sup', 'time', 'tt', 'u', 'var', 'wbr', 'nobr']);
-const DIGIT = /[0-9\uFF10-\uFF19]/g;
+const HAS_DIGIT = /[0-9\uFF10-\uFF19]/;
+const DIGITS = /[0-9\uFF10-\uFF19]/g;
 const ATTRS = 'a[href^="tel:" i],[aria-label],[title]';
 
 function skipped(el, noswap) {
@@ -17,24 +19,25 @@ function skipped(el, noswap) {
     (noswap !== '' && el.matches(noswap));
 }
 
-// The nearest ancestor that starts a run (not an inline element), or null when `node` sits in
-// a subtree we never touch.
+// The nearest ancestor that starts a run (an element that is not inline, or a shadow root /
+// fragment), or null when `node` sits in a subtree we never touch.
 function runRoot(node, noswap) {
-  let el = node.nodeType === 1 ? node : node.parentElement;
   let root = null;
-  for (; el; el = el.parentElement) {
-    if (skipped(el, noswap)) return null;
-    if (!root && !INLINE.has(el.localName)) root = el;
+  for (let n = node.nodeType === 1 || node.nodeType === 11 ? node : node.parentNode; n; n = n.parentNode) {
+    if (n.nodeType === 11) return root || n;
+    if (n.nodeType !== 1) break;
+    if (skipped(n, noswap)) return null;
+    if (!root && !INLINE.has(n.localName)) root = n;
   }
   return root;
 }
 
+// Splits the text under `el` into runs at non-inline elements and skipped subtrees.
 function walk(el, noswap, min, out, state) {
   for (let c = el.firstChild; c; c = c.nextSibling) {
     const t = c.nodeType;
     if (t === 3) {
-      const m = c.data.match(DIGIT);
-      if (m) state.digits += m.length;
+      if (HAS_DIGIT.test(c.data)) state.digits += c.data.match(DIGITS).length;
       state.run.push(c);
     } else if (t === 1) {
       if (skipped(c, noswap)) {
@@ -55,36 +58,56 @@ function flush(out, state, min) {
   state.digits = 0;
 }
 
-// Roots: elements or text nodes; overlapping roots are scanned once.
+// Roots: elements, text nodes or shadow roots. Finds the text nodes with a digit with the
+// browser's own TreeWalker (fast, even cold), then splits only their blocks into runs, so a
+// large page with few numbers costs little more than one native pass.
 // Returns [runs, attributeElements].
 export function collect(roots, noswap, min) {
-  const tops = [];
-  for (const n of roots) {
-    const r = runRoot(n, noswap);
-    if (r && !tops.some((t) => t === r || t.contains(r))) {
-      for (let i = tops.length - 1; i >= 0; i--) if (r.contains(tops[i])) tops.splice(i, 1);
-      tops.push(r);
+  const blocks = new Set();
+  const attrs = [];
+  const skip = SKIP_SELECTOR + (noswap ? ',' + noswap : '');
+  for (const r of roots) {
+    if (!r || !r.isConnected) continue;
+    if (r.nodeType === 3) {
+      if (HAS_DIGIT.test(r.data)) {
+        const b = runRoot(r, noswap);
+        if (b) blocks.add(b);
+      }
+      continue;
+    }
+    const tw = document.createTreeWalker(r, NodeFilter.SHOW_TEXT);
+    for (let t = tw.nextNode(); t; t = tw.nextNode()) {
+      if (!HAS_DIGIT.test(t.data)) continue;
+      const p = t.parentNode;
+      if (p.nodeType === 1 && p.closest(skip)) continue;
+      const b = runRoot(t, noswap);
+      if (b) blocks.add(b);
+    }
+    if (r.querySelectorAll) {
+      if (r.nodeType === 1 && r.matches(ATTRS) && runRoot(r, noswap)) attrs.push(r);
+      for (const el of r.querySelectorAll(ATTRS)) if (!el.closest(skip)) attrs.push(el);
     }
   }
+  // A block inside another block would be split twice: keep the outermost.
+  const tops = [...blocks].filter((b) => {
+    for (let p = b.parentNode; p; p = p.parentNode) if (blocks.has(p)) return false;
+    return true;
+  });
   const runs = [];
-  const attrs = [];
-  for (const r of tops) {
+  for (const b of tops) {
     const state = { run: [], digits: 0 };
-    walk(r, noswap, min, runs, state);
+    walk(b, noswap, min, runs, state);
     flush(runs, state, min);
-    const found = r.querySelectorAll(ATTRS);
-    if (r.matches(ATTRS)) attrs.push(r);
-    for (const el of found) if (runRoot(el, noswap)) attrs.push(el);
   }
   return [runs, attrs];
 }
 
-// Roots touched by a batch of mutations: added nodes and changed text.
+// Nodes added or changed by a batch of mutation records.
 export function mutationRoots(records) {
   const roots = [];
   for (const rec of records) {
-    if (rec.type === 'characterData') roots.push(rec.target);
-    else for (const n of rec.addedNodes) if (n.isConnected) roots.push(n);
+    if (rec.type === 'childList') for (const n of rec.addedNodes) roots.push(n);
+    else roots.push(rec.target);
   }
   return roots;
 }

@@ -125,6 +125,13 @@ pub fn observe(app: &Rc<App>, document: &web_sys::Document) {
     init.set_child_list(true);
     init.set_subtree(true);
     init.set_character_data(true);
+    // Frameworks update `href` / labels in place (React, Vue): watch those attributes too.
+    init.set_attributes(true);
+    init.set_attribute_filter(&Array::of3(
+        &"href".into(),
+        &"aria-label".into(),
+        &"title".into(),
+    ));
     if let Some(root) = document.document_element() {
         if observer.observe_with_options(&root, &init).is_ok() {
             *app.observer.borrow_mut() = Some(observer);

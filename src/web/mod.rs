@@ -99,7 +99,7 @@ fn listen(target: &web_sys::EventTarget, event: &str, f: impl FnMut(web_sys::Eve
 ///
 /// # Errors
 /// A config error (with its JSON path) before anything on the page is touched.
-pub fn start(config_text: &str, collector: &str) -> Result<Snippet, JsError> {
+pub fn start(config_text: &str, collector: &str, listeners: Array) -> Result<Snippet, JsError> {
     let config = Config::from_json(config_text).map_err(|errs| {
         let mut msg = String::from("config error: ");
         msg.push_str(&errs[0].describe());
@@ -157,6 +157,16 @@ pub fn start(config_text: &str, collector: &str) -> Result<Snippet, JsError> {
         }
     }
 
+    // Lets the loader hide tel: links on the next page until the swap (see js/loader.js).
+    store.set(
+        "swaps",
+        if numbers.iter().any(Option::is_some) {
+            "1"
+        } else {
+            "0"
+        },
+    );
+
     let delivery = Delivery::new(collector, &config.site, Rc::clone(&store));
     delivery.set_enabled(allowed);
     let app = Rc::new(App {
@@ -171,6 +181,10 @@ pub fn start(config_text: &str, collector: &str) -> Result<Snippet, JsError> {
         listeners: RefCell::new(Vec::new()),
         observer: RefCell::new(None),
     });
+    // `ringtrail('on', ...)` calls queued before we were ready must hear the first swaps.
+    for args in listeners.iter() {
+        let _ = command(&app, &args.unchecked_into());
+    }
 
     let swaps = dom::scan_roots(&app, &Array::of1(&document.document_element().into()));
     dom::observe(&app, &document);
