@@ -394,7 +394,8 @@ mod tests {
     fn calls_tables_of_other_shapes() {
         let store = SqliteStore::open_in_memory().expect("db");
         let conn = store.writer();
-        conn.execute_batch("DROP TABLE IF EXISTS calls").expect("drop");
+        conn.execute_batch("DROP TABLE IF EXISTS calls")
+            .expect("drop");
         drop(conn);
         assert!(store.attributed_calls("s").expect("no table").is_empty());
         let conn = store.writer();
