@@ -27,8 +27,12 @@
 //! run (`2024-03-12`, `12-0312345678`, `5.(03)...`). Whitespace separates: a match may end where
 //! whitespace parts it from further digits (`415 555 0100 24/7`), never inside a digit group
 //! (`03-1234-56789`), and it may not start inside an international number (`+44 415 555 0100`).
-//! Japanese text right next to a number (`電話03-1234-5678まで`) is fine. These rules are
-//! symmetric on purpose: swapping one number never changes whether its neighbour matches.
+//! Japanese text right next to a number (`電話03-1234-5678まで`, `℡`, `☎`) is fine, and so are
+//! the labels `TEL`, `Tel`, `tel`, `PHONE`, `Phone` (optionally with `.`) right before it
+//! (`TEL03-1234-5678`; not `HOTEL03...`, `ID03...`). Where two text nodes of a run meet
+//! ([`Finder::find_in_run`]) a letter may follow a number, and two digit runs of phone-number
+//! length may touch. These rules are symmetric on purpose: swapping one number never changes
+//! whether its neighbour matches.
 
 use crate::prelude::*;
 /// A country whose national number formats the snippet understands.
@@ -520,6 +524,16 @@ impl Finder {
 
     /// Every displayed target in `text`, left to right, not overlapping.
     pub fn find(&self, text: &str) -> Vec<Found> {
+        self.find_in_run(text, &[])
+    }
+
+    /// [`Finder::find`] over the joined text of an inline run whose pieces (text nodes) start
+    /// at the byte offsets `breaks` (ascending). Where two pieces meet, the element boundary
+    /// lets a number touch a letter after it (`(03) 1234-5678</span><span>Free dial`) and
+    /// another digit run of phone-number length on either side
+    /// (`03-1234-5678</span><span>0120-111-222`); a shorter digit run across it still
+    /// continues the number, and a number may still span pieces (`03-<b>1234</b>-5678`).
+    pub fn find_in_run(&self, text: &str, breaks: &[usize]) -> Vec<Found> {
         let mut out = Vec::new();
         if !self.might_contain(text) {
             return out;
@@ -532,9 +546,9 @@ impl Finder {
             if i >= skip_to
                 && (digit_value(c).is_some() || is_plus(c) || is_open_paren(c))
                 && !after_plus.is_some_and(|n| (1..=4).contains(&n))
-                && left_ok(text, i)
+                && left_ok(text, i, breaks.contains(&i))
             {
-                if let Some(f) = self.try_at(text, i) {
+                if let Some(f) = self.try_at(text, i, breaks) {
                     skip_to = f.end;
                     out.push(f);
                 }
@@ -555,10 +569,11 @@ impl Finder {
     }
 
     /// The target displayed by a candidate starting at byte `start`, if any.
-    fn try_at(&self, text: &str, start: usize) -> Option<Found> {
+    fn try_at(&self, text: &str, start: usize, breaks: &[usize]) -> Option<Found> {
         let mut digits = [0u8; MAX_DIGITS];
         let mut ends = [0usize; MAX_DIGITS];
-        // Whether a match may end after digit k: only where whitespace separates more digits.
+        // Whether a match may end after digit k: only where whitespace (or a piece boundary
+        // before a phone-length run) separates more digits.
         let mut can_end = [false; MAX_DIGITS];
         let mut n = 0;
         let mut first = start;
@@ -570,7 +585,7 @@ impl Finder {
             let at = start + off;
             if let Some(v) = digit_value(c) {
                 if n > 0 {
-                    can_end[n - 1] = ws;
+                    can_end[n - 1] = ws || piece_gap(text, ends[n - 1], breaks);
                 } else {
                     first = at;
                 }
@@ -617,7 +632,7 @@ impl Finder {
             if let Some((_, de)) = ext {
                 end = de;
             }
-            if !right_ok(text, end) {
+            if !right_ok(text, end, breaks.contains(&end)) {
                 continue;
             }
             if best.is_none_or(|(bl, br, _, _)| (l, rank) > (bl, br)) {
@@ -675,10 +690,64 @@ fn intl_len(k: &Key, d: &[u8], off: usize) -> Option<usize> {
     }
 }
 
-/// May a number start at byte `i` of `text`? Not right after a letter, digit, currency sign or
-/// `+`, nor after up to three joiners (`-`, `.`, `(`, `,`, ...) that follow a digit: that would
-/// be the middle of a longer run (`2024-03-12`, `5.(03)`). Whitespace separates.
-fn left_ok(text: &str, i: usize) -> bool {
+/// The fewest digits a phone number is displayed with (a 7-digit German number). A digit run
+/// this long across a piece boundary is a number of its own, not the rest of this one; since a
+/// swap puts a number in place of a number, it never changes that for a neighbour.
+const MIN_NUMBER_DIGITS: usize = 7;
+
+/// Whether a piece boundary at byte `i` parts the digits before it from a run of at least
+/// [`MIN_NUMBER_DIGITS`] digits after it (through joiners and spaces).
+fn piece_gap(text: &str, i: usize, breaks: &[usize]) -> bool {
+    breaks.contains(&i) && run_digits(text[i..].chars()) >= MIN_NUMBER_DIGITS
+}
+
+/// Digits in the run `chars` starts with: digits joined by at most three joiners or spaces.
+fn run_digits(chars: impl Iterator<Item = char>) -> usize {
+    let (mut n, mut seps) = (0, 0);
+    for c in chars {
+        if digit_value(c).is_some() {
+            n += 1;
+            seps = 0;
+        } else if seps < 3 && (is_joiner(c) || is_space(c)) {
+            seps += 1;
+        } else {
+            break;
+        }
+    }
+    n
+}
+
+/// Labels a number may follow with no space (`TEL03-1234-5678`, `Tel.0120-...`), when they are
+/// not the end of a longer word (`HOTEL03...`). `℡`, `☎` and `電話` need no list: they are
+/// not letters a number must not touch.
+const LABELS: [&str; 6] = [
+    "TEL",
+    "Tel",
+    "tel",
+    "PHONE",
+    "Phone",
+    "\u{ff34}\u{ff25}\u{ff2c}",
+];
+
+fn after_label(text: &str, i: usize) -> bool {
+    let b = &text.as_bytes()[..i];
+    let b = b.strip_suffix(b".").unwrap_or(b);
+    LABELS.iter().any(|l| {
+        b.strip_suffix(l.as_bytes())
+            .is_some_and(|rest| !rest.last().is_some_and(|&x| x.is_ascii_alphanumeric()))
+    })
+}
+
+/// May a number start at byte `i` of `text`? Not right after a letter (but see [`LABELS`]),
+/// digit, currency sign or `+`, nor after up to three joiners (`-`, `.`, `(`, `,`, ...) that
+/// follow a digit: that would be the middle of a longer run (`2024-03-12`, `5.(03)`).
+/// Whitespace separates, and so does a piece boundary (`at_break`) after a run of phone-number
+/// length.
+fn left_ok(text: &str, i: usize, at_break: bool) -> bool {
+    if after_label(text, i) || at_break && run_digits(text[..i].chars().rev()) >= MIN_NUMBER_DIGITS
+    {
+        return true;
+    }
     // `k`: characters looked at so far, all joiners.
     for (k, c) in text[..i].chars().rev().enumerate() {
         if k == 0 && (is_wordish(c) || is_money_before(c) || is_plus(c)) {
@@ -696,7 +765,16 @@ fn left_ok(text: &str, i: usize) -> bool {
 
 /// May a number end at byte `end` of `text`? The mirror of [`left_ok`]; a `+` after it (beyond
 /// joiners) also joins, so that swapping a neighbour from `(415)` to `+81 (3)` changes nothing.
-fn right_ok(text: &str, end: usize) -> bool {
+/// At a piece boundary (`at_break`), a letter may follow (the next element's text).
+fn right_ok(text: &str, end: usize, at_break: bool) -> bool {
+    if at_break {
+        let next = text[end..].chars().next();
+        if next.is_some_and(|c| is_wordish(c) && digit_value(c).is_none())
+            || run_digits(text[end..].chars()) >= MIN_NUMBER_DIGITS
+        {
+            return true;
+        }
+    }
     for (k, c) in text[end..].chars().enumerate() {
         if k == 0 && (is_wordish(c) || is_money_after(c)) {
             return false;
@@ -1376,7 +1454,7 @@ mod tests {
                 ("$415-555-0100", &[]),
                 ("99+4155550100", &[]),
                 ("415-555-0100xyz", &[]),
-                ("Tel4155550100", &[]),
+                ("Cell4155550100", &[]),
                 ("+44 415 555 0100", &[]),
                 ("+353 415 555 0100", &[]),
                 (
@@ -1385,6 +1463,12 @@ mod tests {
                 ),
                 ("415-555-0101", &[]),
                 ("415-555-010", &[]),
+                // Labels written right before the number.
+                ("Tel4155550100", &[("4155550100", 3)]),
+                ("Phone415-555-0100", &[("415-555-0100", 3)]),
+                ("PHONE.(415) 555-0100", &[("(415) 555-0100", 3)]),
+                ("Fax4155550100", &[]),
+                ("Hotel4155550100", &[]),
             ],
         );
     }
@@ -1478,6 +1562,24 @@ mod tests {
                 ("TEL:03-1234-5678", &[("03-1234-5678", 0)]),
                 ("TEL.03-1234-5678", &[("03-1234-5678", 0)]),
                 ("TEL 03-1234-5678", &[("03-1234-5678", 0)]),
+                // Labels a number may touch (common on Japanese sites).
+                ("TEL03-1234-5678", &[("03-1234-5678", 0)]),
+                ("Tel03-1234-5678", &[("03-1234-5678", 0)]),
+                ("tel03-1234-5678", &[("03-1234-5678", 0)]),
+                ("Tel.0120-123-456", &[("0120-123-456", 1)]),
+                ("tel.0312345678", &[("0312345678", 0)]),
+                ("TEL(03)1234-5678", &[("(03)1234-5678", 0)]),
+                ("TEL+81-3-1234-5678", &[("+81-3-1234-5678", 0)]),
+                ("PHONE03-1234-5678", &[("03-1234-5678", 0)]),
+                ("Phone.090-1234-5678", &[("090-1234-5678", 2)]),
+                ("℡03-1234-5678", &[("03-1234-5678", 0)]),
+                ("☎0120-123-456", &[("0120-123-456", 1)]),
+                ("電話0120-123-456", &[("0120-123-456", 1)]),
+                ("お店(TEL03-1234-5678)", &[("03-1234-5678", 0)]),
+                (
+                    "ＴＥＬ０３－１２３４－５６７８",
+                    &[("０３－１２３４－５６７８", 0)],
+                ),
                 ("【03-1234-5678】", &[("03-1234-5678", 0)]),
                 ("「0120-123-456」へ", &[("0120-123-456", 1)]),
                 (
@@ -1520,7 +1622,13 @@ mod tests {
                 ("注文番号1203123456789", &[]),
                 ("ID0312345678", &[]),
                 ("ＩＤ０３１２３４５６７８", &[]),
-                ("TEL03-1234-5678", &[]),
+                ("HOTEL03-1234-5678", &[]),
+                ("FAX03-1234-5678", &[]),
+                ("TELL03-1234-5678", &[]),
+                ("No0312345678", &[]),
+                ("No1203-1234-5678", &[]),
+                ("TEL03-1234-56789", &[]),
+                ("TEL1203-1234-5678", &[]),
                 ("x03-1234-5678", &[]),
                 ("0312345678A", &[]),
                 ("03-1234-56789", &[]),
@@ -1578,6 +1686,94 @@ mod tests {
                 ("011-44-20-7946-0018", &[("011-44-20-7946-0018", 4)]),
                 ("0114 496 0000", &[]),
             ],
+        );
+    }
+
+    /// Text of several pieces (text nodes) joined: where pieces meet, a letter may follow a
+    /// number, and two digit runs of phone-number length may touch.
+    #[test]
+    fn find_in_run_table() {
+        let f = Finder::new(&targets(), Region::JP);
+        // (pieces, matches as (text, target))
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, usize)]);
+        let cases: &[Case] = &[
+            (&["(03) 1234-5678", "Free dial"], &[("(03) 1234-5678", 0)]),
+            (
+                &["(03)", " 1234-5678", "Free dial"],
+                &[("(03) 1234-5678", 0)],
+            ),
+            (&["03-1234-5678", "ＦＡＸ"], &[("03-1234-5678", 0)]),
+            (
+                &["03-1234-5678", "0120-123-456"],
+                &[("03-1234-5678", 0), ("0120-123-456", 1)],
+            ),
+            (
+                &["0120-123-456", "03-1234-5678", "090-1234-5678"],
+                &[
+                    ("0120-123-456", 1),
+                    ("03-1234-5678", 0),
+                    ("090-1234-5678", 2),
+                ],
+            ),
+            (
+                &["03-1234-5678", "(0120)123-456"],
+                &[("03-1234-5678", 0), ("(0120)123-456", 1)],
+            ),
+            (
+                &["03-1234-", "5678", "0120-123-456"],
+                &[("03-1234-5678", 0), ("0120-123-456", 1)],
+            ),
+            (
+                &["03-1234-5678", "03-1234-5678"],
+                &[("03-1234-5678", 0), ("03-1234-5678", 0)],
+            ),
+            // A neighbour that is not a target, or is one no longer (swapped).
+            (&["0120-999-999", "03-1234-5678"], &[("03-1234-5678", 0)]),
+            (&["03-1234-5678", "03-9999-0001"], &[("03-1234-5678", 0)]),
+            (&["415-555-0100", "Call"], &[("415-555-0100", 3)]),
+            // Digits split over pieces are still one number.
+            (&["0", "3", "-1234-5678"], &[("03-1234-5678", 0)]),
+            (&["03", "12345678"], &[("0312345678", 0)]),
+            // Negatives: a short digit run across the boundary continues the number; letters
+            // before it are still a word; currency and units still count.
+            (&["03-1234-5678", "9"], &[]),
+            (&["9", "03-1234-5678"], &[]),
+            (&["5678", "03-1234-5678"], &[]),
+            (&["03-1234-5678", "12345"], &[]),
+            (&["order 1203", "123456789"], &[]),
+            (&["ID", "0312345678"], &[]),
+            (&["03-1234-5678", "円"], &[]),
+            (&["¥", "0312345678"], &[]),
+            (&["03-1234-5678", ""], &[("03-1234-5678", 0)]),
+            (&["", "", ""], &[]),
+        ];
+        let mut bad = Vec::new();
+        for (pieces, want) in cases {
+            let text = pieces.concat();
+            let mut breaks = Vec::new();
+            let mut at = 0;
+            for p in *pieces {
+                breaks.push(at);
+                at += p.len();
+            }
+            let got: Vec<(String, usize)> = f
+                .find_in_run(&text, &breaks)
+                .iter()
+                .map(|m| (String::from(&text[m.start..m.end]), m.target))
+                .collect();
+            if got
+                .iter()
+                .map(|(t, i)| (t.as_str(), *i))
+                .ne(want.iter().copied())
+            {
+                bad.push((*pieces, got, *want));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} failed: {bad:#?}",
+            bad.len(),
+            cases.len()
         );
     }
 

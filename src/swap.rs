@@ -8,6 +8,11 @@
 //! - `replacements[i]` is what target `i` of the [`Finder`] becomes, `(as written, parsed)`, or
 //!   `None` to leave it. Tel links: [`crate::phone::tel_href`].
 //!
+//! Where two pieces meet is an element boundary, which the finder knows
+//! ([`Finder::find_in_run`]): `<span>03-1234-5678</span><span>0120-111-222</span>` is two
+//! numbers and `<span>(03) 1234-5678</span><span>Free dial` one, although their joined text
+//! runs together.
+//!
 //! A number inside one piece is rewritten whole with [`crate::phone::render`]. A number split
 //! over pieces is rewritten digit by digit, each digit in its own piece, so markup between
 //! digits stays where it is; when the replacement has another digit count, extra digits go
@@ -91,15 +96,16 @@ pub fn plan(
     } else {
         pieces.concat().into()
     };
-    let found = finder.find(&joined);
-    if found.is_empty() {
-        return out;
-    }
     let mut starts = Vec::with_capacity(pieces.len());
     let mut at = 0;
     for p in pieces {
         starts.push(at);
         at += p.len();
+    }
+    // Where pieces meet is an element boundary: the finder may end or start a number there.
+    let found = finder.find_in_run(&joined, &starts);
+    if found.is_empty() {
+        return out;
     }
     // The piece holding byte `b` (the last piece starting at or before it: empty pieces lose).
     let piece_of = |b: usize| starts.partition_point(|&s| s <= b) - 1;
@@ -399,6 +405,24 @@ mod tests {
             (&["03-12", "34-5678"], &["03-99", "99-0001"]),
             (&["(415) ", "555-0100"], &["(650) ", "555-0199"]),
             (&["020 ", "7946 0018"], &["0161 ", "496 0000"]),
+            // Pieces meeting: the boundary separates a number from the next element's text.
+            (
+                &["(03)", " 1234-5678", "Free dial"],
+                &["(03)", " 9999-0001", "Free dial"],
+            ),
+            (
+                &["03-1234-5678", "0120-123-456"],
+                &["03-9999-0001", "0120-999-001"],
+            ),
+            (
+                &["03-1234-", "5678", "0120-123-456"],
+                &["03-9999-", "0001", "0120-999-001"],
+            ),
+            (&["415-555-0100", "Call"], &["650-555-0199", "Call"]),
+            // Labels a number may touch.
+            (&["TEL03-1234-5678"], &["TEL03-9999-0001"]),
+            (&["Tel.", "0120-123-456"], &["Tel.", "0120-999-001"]),
+            (&["☎03-1234-5678"], &["☎03-9999-0001"]),
             // Not targets: untouched.
             (&["ID", "0312345678"], &["ID", "0312345678"]),
             (&["03-1234-5678", "9"], &["03-1234-5678", "9"]),
@@ -497,6 +521,10 @@ mod tests {
             &["＋８１ ３－１２３４－５６７８"],
             &["+44 (0)20 ", "7946 0018"],
             &["1-415-555-0100 ext. 5"],
+            &["(03) 1234-5678", "Free dial"],
+            &["03-1234-5678", "0120-123-456"],
+            &["0120-123-", "456", "03-1234-5678"],
+            &["TEL03-1234-5678"],
         ];
         for pieces in runs {
             let once = s.run(pieces);
@@ -542,7 +570,7 @@ mod tests {
     /// pieces once each, and a plan over its own output is empty.
     #[test]
     fn fuzz_runs() {
-        const PARTS: [&str; 36] = [
+        const PARTS: [&str; 39] = [
             "03-1234-5678",
             "(415) 555-0100",
             "0120-123-456",
@@ -579,6 +607,9 @@ mod tests {
             "ab",
             "電話",
             "¥",
+            "TEL",
+            "Free",
+            "円",
         ];
         let sites = [
             site(),
