@@ -555,3 +555,43 @@ async fn bad_webhooks_get_4xx_with_a_reason() {
         .expect("req");
     assert_eq!(h.send(req).await.0, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_report_shows_calls_journeys_and_pools_escaped() {
+    let h = harness();
+    h.page_view(
+        1,
+        "a",
+        T0 - MIN,
+        "https://shop.example/<script>alert(1)</script>",
+    )
+    .await;
+    let (_, lease) = h.lease("a").await;
+    for v in ["b", "c", "d", "e"] {
+        h.lease(v).await;
+    }
+    let to = lease["number"].as_str().expect("number").to_owned();
+    h.call(call_body("r1", &to, T0 + MIN), Some(SECRET)).await;
+    h.call(call_body("r2", "0120-999-001", T0 + 2 * MIN), Some(SECRET))
+        .await;
+    let req = Request::get("/?site=pools-demo")
+        .body(Body::empty())
+        .expect("req");
+    let (status, page, _) = h.send(req).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = page.as_str().expect("html").to_owned();
+    for want in [
+        "Calls by source and campaign, per day",
+        "First-time and repeat callers",
+        "Answered calls and talk time",
+        "Calls and their visitor journeys",
+        "Number pools: usage and overflow",
+        "visitor a (session a-s1)",
+        "add at least 1 number(s)",
+        "<svg",
+    ] {
+        assert!(page.contains(want), "missing {want:?}");
+    }
+    assert!(!page.contains("<script>alert"), "journey URLs are escaped");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}

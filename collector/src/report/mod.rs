@@ -4,6 +4,7 @@
 //! [`html::Section`]s for a filter; [`index`] lays them out. Add a module and one line in
 //! `index` to extend the page.
 
+pub mod calls;
 pub mod events;
 pub mod html;
 
@@ -56,6 +57,15 @@ pub async fn index(
 
     let mut sections = Vec::new();
     sections.extend(events::sections(&state.db, &filter).await?);
+    sections.extend(
+        calls::sections(
+            &state.db,
+            &state.sites,
+            filter.site.as_deref(),
+            state.clock.now_ms(),
+        )
+        .await?,
+    );
 
     let body = html::page("ringtrail collector", intro, &sections);
     Ok(([(header::CACHE_CONTROL, "no-store")], HtmlResponse(body)))
