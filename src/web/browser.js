@@ -138,3 +138,23 @@ export function post(url, body, timeoutMs, done) {
 export function beacon(url, body) {
   try { return navigator.sendBeacon(url, body); } catch (e) { return false; }
 }
+
+// Calls `cb(1)` after history.pushState and `cb(2)` after history.replaceState (SPA routers).
+export function hookHistory(cb) {
+  ['pushState', 'replaceState'].forEach((name, i) => {
+    const orig = history[name];
+    if (typeof orig !== 'function') return;
+    history[name] = function () {
+      const result = orig.apply(this, arguments);
+      try { cb(i + 1); } catch (e) { /* never break the site's router */ }
+      return result;
+    };
+  });
+}
+
+// How far down the page the visitor has seen, 0..100.
+export function scrollDepth() {
+  const el = document.documentElement;
+  const h = Math.max(el.scrollHeight, document.body ? document.body.scrollHeight : 0, 1);
+  return Math.min(100, Math.round(((window.scrollY + window.innerHeight) * 100) / h));
+}

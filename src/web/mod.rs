@@ -10,6 +10,7 @@
 mod delivery;
 mod dom;
 mod storage;
+mod visits;
 
 use alloc::rc::Rc;
 use core::cell::RefCell;
@@ -37,6 +38,12 @@ extern "C" {
     fn post(url: &str, body: &str, timeout_ms: u32, done: &JsValue);
     /// `navigator.sendBeacon`.
     fn beacon(url: &str, body: &str) -> bool;
+    /// Calls `cb(1)` after `history.pushState`, `cb(2)` after `replaceState`.
+    #[wasm_bindgen(js_name = hookHistory)]
+    fn hook_history(cb: &Function);
+    /// Scroll depth, 0..=100.
+    #[wasm_bindgen(js_name = scrollDepth)]
+    fn scroll_depth() -> u8;
 }
 
 /// Everything the snippet knows about this page, created once by [`start`].
@@ -48,8 +55,8 @@ pub struct App {
     /// What each target currently becomes (index = target index); `None`: left as is.
     numbers: RefCell<Vec<Option<Replacement>>>,
     touch: Touch,
-    visitor: String,
-    session: String,
+    visitor: RefCell<String>,
+    visits: visits::Visits,
     listeners: RefCell<Vec<(String, Function)>>,
     observer: RefCell<Option<web_sys::MutationObserver>>,
 }
@@ -86,11 +93,18 @@ pub fn new_id() -> String {
     crate::outbox::uuid_v7(now_ms(), &random_bytes::<10>())
 }
 
-/// Adds a listener for the page's lifetime (the closure is never freed: it lives as long as the
-/// page does).
+/// Adds a passive, capturing listener for the page's lifetime (the closure is never freed: it
+/// lives as long as the page does). Passive: we never delay scrolling or input.
 fn listen(target: &web_sys::EventTarget, event: &str, f: impl FnMut(web_sys::Event) + 'static) {
     let cb = Closure::<dyn FnMut(web_sys::Event)>::new(f);
-    let _ = target.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref());
+    let opts = web_sys::AddEventListenerOptions::new();
+    opts.set_passive(true);
+    opts.set_capture(true);
+    let _ = target.add_event_listener_with_callback_and_add_event_listener_options(
+        event,
+        cb.as_ref().unchecked_ref(),
+        &opts,
+    );
     cb.forget();
 }
 
@@ -141,7 +155,6 @@ pub fn start(config_text: &str, collector: &str, listeners: Array) -> Result<Sni
         store.set("visitor", &id);
         id
     });
-    let session = new_id();
 
     let targets: Vec<PhoneNumber> = config.targets.iter().map(|t| t.number.clone()).collect();
     let finder = Finder::new(&targets, config.region);
@@ -169,6 +182,11 @@ pub fn start(config_text: &str, collector: &str, listeners: Array) -> Result<Sni
 
     let delivery = Delivery::new(collector, &config.site, Rc::clone(&store));
     delivery.set_enabled(allowed);
+    let visits = visits::Visits::new(
+        &store,
+        config.tracking.session_minutes,
+        config.tracking.hash_routing,
+    );
     let app = Rc::new(App {
         config,
         store,
@@ -176,8 +194,8 @@ pub fn start(config_text: &str, collector: &str, listeners: Array) -> Result<Sni
         finder,
         numbers: RefCell::new(numbers),
         touch,
-        visitor,
-        session,
+        visitor: RefCell::new(visitor),
+        visits,
         listeners: RefCell::new(Vec::new()),
         observer: RefCell::new(None),
     });
@@ -199,7 +217,7 @@ pub fn start(config_text: &str, collector: &str, listeners: Array) -> Result<Sni
     }
     dispatch(&document, "ringtrail:ready", &swaps);
 
-    app.record("page_view", "");
+    visits::install(&app);
     delivery::install(&app);
     Ok(Snippet { app })
 }
@@ -216,10 +234,12 @@ impl Snippet {
 }
 
 impl App {
-    /// Queues an event of `kind` with type-specific `data` (a JSON object text, or empty).
-    pub fn record(&self, kind: &str, data: &str) {
+    /// Queues an event of `kind` with type-specific `data` (a JSON object text, or empty);
+    /// returns its id.
+    pub fn record(&self, kind: &str, data: &str) -> String {
+        let id = new_id();
         let Some(window) = web_sys::window() else {
-            return;
+            return id;
         };
         let document = window.document();
         let href = window.location().href().unwrap_or_default();
@@ -227,24 +247,31 @@ impl App {
         let url = crate::url::remove_params(&href, |p| strip.iter().any(|s| s == p));
         let referrer = document.as_ref().map(|d| d.referrer()).unwrap_or_default();
         let title = document.as_ref().map(|d| d.title()).unwrap_or_default();
+        let visitor = self.visitor.borrow();
+        let session = self.visits.session_id();
         let ctx = Context {
-            visitor: &self.visitor,
-            session: &self.session,
+            visitor: &visitor,
+            session: &session,
             url: &url,
             referrer: &referrer,
             title: &title,
-            revisit: 0,
+            revisit: self.visits.revisits(),
             touch: Some(&self.touch),
         };
-        let id = new_id();
         self.delivery
             .push(&id, &event::event_json(&id, kind, now_ms(), &ctx, data));
+        id
+    }
+
+    /// Starts sending what was recorded.
+    pub fn flush(self: &Rc<Self>) {
+        delivery::flush(self);
     }
 
     /// Records an event and starts sending it.
     pub fn send(self: &Rc<Self>, kind: &str, data: &str) {
         self.record(kind, data);
-        delivery::flush(self);
+        self.flush();
     }
 
     /// Calls the `on(name, cb)` listeners.
@@ -282,6 +309,12 @@ impl App {
             (None, None) => JsValue::NULL,
         }
     }
+}
+
+fn window_path() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default()
 }
 
 /// What the browser says about privacy for this visit.
@@ -376,6 +409,9 @@ fn command(app: &Rc<App>, args: &Array) -> Result<JsValue, JsError> {
             if yes {
                 app.store.persist();
                 app.store.set("consent", "1");
+                if app.store.get("visitor").is_none() {
+                    app.store.set("visitor", &app.visitor.borrow());
+                }
                 let host = web_sys::window()
                     .and_then(|w| w.location().hostname().ok())
                     .unwrap_or_default();
@@ -390,7 +426,10 @@ fn command(app: &Rc<App>, args: &Array) -> Result<JsValue, JsError> {
                 });
                 d.set_enabled(ok);
                 if ok && !was {
-                    app.send("page_view", "");
+                    // This page view was not recorded while we waited for consent.
+                    let mut o = crate::json::ObjectWriter::new();
+                    o.str("path", &window_path()).str("nav", "consent");
+                    app.send("page_view", &o.finish());
                 }
             } else {
                 d.set_enabled(false);
