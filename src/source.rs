@@ -42,7 +42,10 @@
 //! assert_eq!(Touch::decode(&stored).as_ref(), Some(&touch));
 //! ```
 
-use crate::config::{Attribution, AttributionModel, SourceMatch, SourceRule, CLICK_IDS};
+use crate::config::{
+    Attribution, AttributionModel, SourceMatch, SourceRule, CLICK_IDS, REFERRER_GROUPS,
+};
+use crate::json::push_u64;
 use crate::prelude::*;
 use crate::url;
 
@@ -52,7 +55,7 @@ pub const DAY_MS: u64 = 86_400_000;
 /// Longest value kept for one field (bytes, cut at a character boundary): bounds storage.
 const MAX_FIELD: usize = 512;
 
-/// Where a visitor came from, broadly.
+/// Where a visitor came from, broadly (in `config::REFERRER_GROUPS` order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Group {
     /// A search engine.
@@ -73,27 +76,25 @@ pub enum Group {
 impl Group {
     /// The name used in configs and events (`search`, ..., see `config::REFERRER_GROUPS`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Group::Search => "search",
-            Group::Social => "social",
-            Group::Email => "email",
-            Group::Paid => "paid",
-            Group::Referral => "referral",
-            Group::Direct => "direct",
-        }
+        REFERRER_GROUPS
+            .get(self as usize)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Parses a name written by [`Group::as_str`].
     pub fn parse(name: &str) -> Option<Group> {
-        Some(match name {
-            "search" => Group::Search,
-            "social" => Group::Social,
-            "email" => Group::Email,
-            "paid" => Group::Paid,
-            "referral" => Group::Referral,
-            "direct" => Group::Direct,
-            _ => return None,
-        })
+        let i = REFERRER_GROUPS.iter().position(|g| *g == name)?;
+        [
+            Group::Search,
+            Group::Social,
+            Group::Email,
+            Group::Paid,
+            Group::Referral,
+            Group::Direct,
+        ]
+        .get(i)
+        .copied()
     }
 }
 
@@ -138,40 +139,37 @@ impl Touch {
             at_ms: now_ms,
             ..Touch::default()
         };
-        for (name, value) in url::query_pairs(page.query) {
+        let mut params = url::query_pairs(page.query);
+        while let Some((name, value)) = params.next_raw() {
             if value.is_empty() {
                 continue;
             }
-            // Field index as in `texts_mut`: the five utm_* first, click id value at 6.
-            let i = match UTM_PARAMS
-                .iter()
-                .position(|n| n.eq_ignore_ascii_case(&name))
-            {
-                Some(i) => i,
-                None => match CLICK_IDS.iter().find(|n| n.eq_ignore_ascii_case(&name)) {
-                    Some(&c) if t.click_id.is_empty() => {
-                        t.click_id = c.into();
-                        6
-                    }
-                    _ => continue,
-                },
-            };
-            if let Some(field) = t.texts_mut().into_iter().nth(i) {
-                if field.is_empty() {
-                    *field = bounded(&value);
+            let mut name = url::decoded(name, true);
+            name.make_ascii_lowercase();
+            let field = match name.strip_prefix("utm_") {
+                Some("source") => &mut t.utm_source,
+                Some("medium") => &mut t.utm_medium,
+                Some("campaign") => &mut t.utm_campaign,
+                Some("term") => &mut t.utm_term,
+                Some("content") => &mut t.utm_content,
+                _ if t.click_id.is_empty() && CLICK_IDS.contains(&name.as_str()) => {
+                    t.click_id = name;
+                    &mut t.click_value
                 }
+                _ => continue,
+            };
+            if field.is_empty() {
+                *field = bounded(url::decoded(value, true));
             }
         }
         let host = url::host(referrer);
         if !same_site(&host, site_host) {
-            t.referrer_host = bounded(&host);
+            t.referrer_host = bounded(host);
         }
-        let path = url::percent_decode(page.path, false);
-        t.landing_path = if path.is_empty() {
-            "/".into()
-        } else {
-            bounded(&path)
-        };
+        t.landing_path = bounded(url::decoded(page.path, false));
+        if t.landing_path.is_empty() {
+            t.landing_path.push('/');
+        }
         t.group = referrer_group(&t.referrer_host, &t.utm_medium, !t.click_id.is_empty());
         if t.group == Group::Direct && (!t.utm_source.is_empty() || !t.utm_campaign.is_empty()) {
             // Tagged but with no medium or referrer we know: a campaign all the same.
@@ -215,28 +213,38 @@ impl Touch {
     /// True when this touch says nothing about a source: no referrer (or internal), no tags,
     /// no click id. Such a touch never replaces a stored one.
     pub fn is_direct(&self) -> bool {
-        self.group == Group::Direct && self.texts()[..6].iter().all(|f| f.is_empty())
+        self.group == Group::Direct
+            && (self.utm_source.len()
+                | self.utm_medium.len()
+                | self.utm_campaign.len()
+                | self.utm_term.len()
+                | self.utm_content.len()
+                | self.click_id.len())
+                == 0
     }
 
     /// A compact string for storage: `1|at_ms|group|utm_source|utm_medium|utm_campaign|
     /// utm_term|utm_content|click_id|click_value|referrer_host|landing_path|rule`, with `%`
     /// and `|` in values written `%25` and `%7C`.
     pub fn encode(&self) -> String {
-        let fields = self.texts();
-        let mut out = String::with_capacity(32 + fields.iter().map(|f| f.len()).sum::<usize>());
-        out.push_str(ENCODING_VERSION);
+        let mut out = String::from(ENCODING_VERSION);
         out.push('|');
         push_u64(&mut out, self.at_ms);
         out.push('|');
         out.push_str(self.group.as_str());
-        for f in fields {
+        for f in self.texts() {
             out.push('|');
-            for c in f.chars() {
-                match c {
-                    '%' => out.push_str("%25"),
-                    '|' => out.push_str("%7C"),
-                    c => out.push(c),
-                }
+            let mut rest = f.as_str();
+            loop {
+                let i = rest.bytes().position(|b| b == b'%' || b == b'|');
+                let (plain, tail) = url::split_at(rest, i.unwrap_or(rest.len()));
+                out.push_str(plain);
+                out.push_str(match tail.as_bytes().first() {
+                    None => break,
+                    Some(b'%') => "%25",
+                    Some(_) => "%7C",
+                });
+                rest = url::at(tail, 0).1;
             }
         }
         out
@@ -245,11 +253,11 @@ impl Touch {
     /// Reads a string written by [`Touch::encode`]. Anything else (another version, a field
     /// missing or extra, a bad number or group, an unknown click id) is `None`, never a panic.
     pub fn decode(s: &str) -> Option<Touch> {
-        let mut it = s.split('|');
+        let mut it = url::split_on(s, b'|');
         if it.next()? != ENCODING_VERSION {
             return None;
         }
-        let at_ms = parse_u64(it.next()?)?;
+        let at_ms = url::parse_u64(it.next()?)?;
         let group = Group::parse(it.next()?)?;
         let mut t = Touch {
             group,
@@ -257,7 +265,7 @@ impl Touch {
             ..Touch::default()
         };
         for f in t.texts_mut() {
-            *f = url::percent_decode(it.next()?, false).into_owned();
+            *f = url::decoded(it.next()?, false);
         }
         if it.next().is_some() || !(t.click_id.is_empty() || CLICK_IDS.contains(&&*t.click_id)) {
             return None;
@@ -268,66 +276,35 @@ impl Touch {
 
 const ENCODING_VERSION: &str = "1";
 
-/// The utm parameters, in `Touch::texts` order.
-const UTM_PARAMS: [&str; 5] = [
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-];
-
 /// `s` cut to at most [`MAX_FIELD`] bytes at a character boundary.
-fn bounded(s: &str) -> String {
+fn bounded(mut s: String) -> String {
     let mut end = s.len().min(MAX_FIELD);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].into()
+    s.truncate(end);
+    s
 }
 
-/// Appends decimal digits without `core::fmt` (size: see DESIGN.md).
-fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// `h` without a leading `www.` (any case), if it has one.
+fn strip_www(h: &[u8]) -> Option<&[u8]> {
+    if h.get(..4)?.eq_ignore_ascii_case(b"www.") {
+        h.get(4..)
+    } else {
+        None
     }
-    for &d in &digits[i..] {
-        out.push(d as char);
-    }
-}
-
-/// Parses ASCII decimal digits (no sign, no spaces); `None` on anything else or overflow.
-fn parse_u64(s: &str) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    s.bytes().try_fold(0u64, |n, c| {
-        if c.is_ascii_digit() {
-            n.checked_mul(10)?.checked_add(u64::from(c - b'0'))
-        } else {
-            None
-        }
-    })
 }
 
 /// Host without port, trailing dot and leading `www.`, for comparing sites.
-fn bare_host(h: &str) -> &str {
-    let h = match h.rfind(':') {
-        Some(i) if !h[i..].contains(']') => &h[..i],
-        _ => h,
+fn bare_host(h: &str) -> &[u8] {
+    let b = h.as_bytes();
+    // The port colon is the last `:`, unless a `]` (IPv6) follows it.
+    let b = match b.iter().rposition(|&c| c == b':' || c == b']') {
+        Some(i) if b.get(i) == Some(&b':') => b.get(..i).unwrap_or(b),
+        _ => b,
     };
-    let h = h.strip_suffix('.').unwrap_or(h);
-    match h.get(..4) {
-        Some(w) if w.eq_ignore_ascii_case("www.") => &h[4..],
-        _ => h,
-    }
+    let b = b.strip_suffix(b".").unwrap_or(b);
+    strip_www(b).unwrap_or(b)
 }
 
 /// True when `referrer_host` is the site itself (ignoring case, port and `www.`).
@@ -336,99 +313,70 @@ fn same_site(referrer_host: &str, site_host: &str) -> bool {
     !r.is_empty() && r.eq_ignore_ascii_case(bare_host(site_host))
 }
 
+/// A table of patterns by group: each group's patterns, comma-separated, in match order.
+type GroupTable = [(Group, &'static [u8])];
+
 /// `utm_medium` patterns → group, checked before the referrer host (explicit tags win).
-const MEDIUM_GROUPS: &[(&str, Group)] = &[
-    ("cpc", Group::Paid),
-    ("ppc", Group::Paid),
-    ("cpm", Group::Paid),
-    ("cpv", Group::Paid),
-    ("cpa", Group::Paid),
-    ("paid*", Group::Paid),
-    ("display", Group::Paid),
-    ("banner", Group::Paid),
-    ("retargeting", Group::Paid),
-    ("email", Group::Email),
-    ("e-mail", Group::Email),
-    ("e_mail", Group::Email),
-    ("e mail", Group::Email),
-    ("mail", Group::Email),
-    ("newsletter*", Group::Email),
-    ("social*", Group::Social),
-    ("sm", Group::Social),
-    ("sns", Group::Social),
-    ("organic", Group::Search),
+const MEDIUM_GROUPS: &GroupTable = &[
+    (
+        Group::Paid,
+        b"cpc,ppc,cpm,cpv,cpa,paid*,display,banner,retargeting",
+    ),
+    (Group::Email, b"email,e-mail,e_mail,e mail,mail,newsletter*"),
+    (Group::Social, b"social*,sm,sns"),
+    (Group::Search, b"organic"),
 ];
 
 /// Referrer host patterns → group, first match wins (matched with [`host_pattern_matches`]:
 /// `*.x.com` also matches `x.com`, and a leading `www.` in the host is optional).
 /// Android apps send `android-app://<package>/` as referrer; their package is the host.
-const HOST_GROUPS: &[(&str, Group)] = &[
+const HOST_GROUPS: &GroupTable = &[
     // Ad servers.
-    ("*.googleadservices.com", Group::Paid),
-    ("*.doubleclick.net", Group::Paid),
-    ("*.googlesyndication.com", Group::Paid),
+    (
+        Group::Paid,
+        b"*.googleadservices.com,*.doubleclick.net,*.googlesyndication.com",
+    ),
     // Search engines.
-    ("google.*", Group::Search),
-    ("com.google.android.googlequicksearchbox", Group::Search),
-    ("*.bing.com", Group::Search),
-    ("search.yahoo.*", Group::Search),
-    ("*.search.yahoo.*", Group::Search),
-    ("search.naver.com", Group::Search),
-    ("*.search.naver.com", Group::Search),
-    ("duckduckgo.com", Group::Search),
-    ("*.baidu.com", Group::Search),
-    ("yandex.*", Group::Search),
-    ("ya.ru", Group::Search),
-    ("ecosia.org", Group::Search),
-    ("search.brave.com", Group::Search),
-    ("startpage.com", Group::Search),
-    ("*.qwant.com", Group::Search),
-    ("*.ask.com", Group::Search),
-    ("search.daum.net", Group::Search),
-    ("*.seznam.cz", Group::Search),
-    ("go.mail.ru", Group::Search),
-    ("*.sogou.com", Group::Search),
-    ("*.so.com", Group::Search),
-    ("coccoc.com", Group::Search),
-    ("kagi.com", Group::Search),
+    (
+        Group::Search,
+        b"google.*,com.google.android.googlequicksearchbox,*.bing.com,search.yahoo.*,\
+          *.search.yahoo.*,search.naver.com,*.search.naver.com,duckduckgo.com,*.baidu.com,\
+          yandex.*,ya.ru,ecosia.org,search.brave.com,startpage.com,*.qwant.com,*.ask.com,\
+          search.daum.net,*.seznam.cz,go.mail.ru,*.sogou.com,*.so.com,coccoc.com,kagi.com",
+    ),
     // Webmail and mail apps.
-    ("*.mail.*", Group::Email),
-    ("*.webmail.*", Group::Email),
-    ("outlook.live.com", Group::Email),
-    ("outlook.office.com", Group::Email),
-    ("outlook.office365.com", Group::Email),
-    ("com.google.android.gm", Group::Email),
-    ("com.microsoft.office.outlook", Group::Email),
-    ("com.yahoo.mobile.client.android.mail", Group::Email),
+    (
+        Group::Email,
+        b"*.mail.*,*.webmail.*,outlook.live.com,outlook.office.com,outlook.office365.com,\
+          com.google.android.gm,com.microsoft.office.outlook,\
+          com.yahoo.mobile.client.android.mail",
+    ),
     // Social networks, video and messaging.
-    ("*.facebook.com", Group::Social),
-    ("fb.me", Group::Social),
-    ("com.facebook.*", Group::Social),
-    ("*.instagram.com", Group::Social),
-    ("com.instagram.android", Group::Social),
-    ("t.co", Group::Social),
-    ("*.twitter.com", Group::Social),
-    ("x.com", Group::Social),
-    ("com.twitter.android", Group::Social),
-    ("*.linkedin.com", Group::Social),
-    ("lnkd.in", Group::Social),
-    ("com.linkedin.android", Group::Social),
-    ("*.tiktok.com", Group::Social),
-    ("com.zhiliaoapp.musically", Group::Social),
-    ("*.youtube.com", Group::Social),
-    ("youtu.be", Group::Social),
-    ("com.google.android.youtube", Group::Social),
-    ("*.line.me", Group::Social),
-    ("jp.naver.line.android", Group::Social),
-    ("blog.naver.com", Group::Social),
-    ("cafe.naver.com", Group::Social),
-    ("*.pinterest.*", Group::Social),
-    ("*.reddit.com", Group::Social),
-    ("*.threads.net", Group::Social),
-    ("bsky.app", Group::Social),
-    ("*.ameblo.jp", Group::Social),
-    ("*.vk.com", Group::Social),
+    (
+        Group::Social,
+        b"*.facebook.com,fb.me,com.facebook.*,*.instagram.com,com.instagram.android,t.co,\
+          *.twitter.com,x.com,com.twitter.android,*.linkedin.com,lnkd.in,com.linkedin.android,\
+          *.tiktok.com,com.zhiliaoapp.musically,*.youtube.com,youtu.be,\
+          com.google.android.youtube,*.line.me,jp.naver.line.android,blog.naver.com,\
+          cafe.naver.com,*.pinterest.*,*.reddit.com,*.threads.net,bsky.app,*.ameblo.jp,\
+          *.vk.com",
+    ),
 ];
+
+/// The group of the first pattern in `table` that `matcher` accepts for `value`.
+fn table_group(
+    table: &GroupTable,
+    matcher: fn(&[u8], &[u8]) -> bool,
+    value: &str,
+) -> Option<Group> {
+    table
+        .iter()
+        .find(|(_, list)| {
+            list.split(|&b| b == b',')
+                .any(|p| matcher(p, value.as_bytes()))
+        })
+        .map(|&(g, _)| g)
+}
 
 /// The group of an arrival, from the referrer host (lowercased, as [`url::host`] gives it),
 /// `utm_medium` and whether an ad click id was present. In order: a click id or a paid
@@ -440,27 +388,12 @@ pub fn referrer_group(host: &str, utm_medium: &str, has_click_id: bool) -> Group
     if has_click_id {
         return Group::Paid;
     }
-    if !utm_medium.is_empty() {
-        if let Some(&(_, g)) = MEDIUM_GROUPS
-            .iter()
-            .find(|(p, _)| pattern_matches(p, utm_medium))
-        {
-            return g;
-        }
-    }
-    if !host.is_empty() {
-        if let Some(&(_, g)) = HOST_GROUPS
-            .iter()
-            .find(|(p, _)| host_pattern_matches(p, host))
-        {
-            return g;
-        }
-    }
     if host.is_empty() && utm_medium.is_empty() {
-        Group::Direct
-    } else {
-        Group::Referral
+        return Group::Direct;
     }
+    table_group(MEDIUM_GROUPS, pattern_bytes, utm_medium)
+        .or_else(|| table_group(HOST_GROUPS, host_pattern_bytes, host))
+        .unwrap_or(Group::Referral)
 }
 
 /// The touch to use for this page and to store: `current` unless a still valid `stored` one
@@ -552,15 +485,21 @@ pub fn path_pattern_matches(pattern: &str, path: &str) -> bool {
 /// assert!(!pattern_matches("cpc", "cpc2"));
 /// ```
 pub fn pattern_matches(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    pattern_bytes(pattern.as_bytes(), text.as_bytes())
+}
+
+/// [`pattern_matches`] over bytes.
+#[inline(never)]
+fn pattern_bytes(p: &[u8], t: &[u8]) -> bool {
     let (mut pi, mut ti) = (0, 0);
     // Where the last `*` was, and the text position it currently covers up to.
     let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == b'*' {
+    while let Some(tc) = t.get(ti) {
+        let pc = p.get(pi);
+        if pc == Some(&b'*') {
             star = Some((pi, ti));
             pi += 1;
-        } else if pi < p.len() && p[pi].eq_ignore_ascii_case(&t[ti]) {
+        } else if pc.is_some_and(|c| c.eq_ignore_ascii_case(tc)) {
             pi += 1;
             ti += 1;
         } else if let Some((sp, st)) = star {
@@ -572,21 +511,22 @@ pub fn pattern_matches(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == b'*')
+    p.iter().skip(pi).all(|&c| c == b'*')
 }
 
 /// [`pattern_matches`] for hosts: a leading `www.` in the host is optional (`google.com`
 /// matches `www.google.com`), and a pattern `*.x` also matches `x` itself.
 pub fn host_pattern_matches(pattern: &str, host: &str) -> bool {
-    let www_less = match host.get(..4) {
-        Some(w) if w.eq_ignore_ascii_case("www.") => Some(&host[4..]),
-        _ => None,
-    };
-    let bare_pattern = pattern.strip_prefix("*.");
-    [Some(pattern), bare_pattern]
-        .into_iter()
-        .flatten()
-        .any(|p| pattern_matches(p, host) || www_less.is_some_and(|h| pattern_matches(p, h)))
+    host_pattern_bytes(pattern.as_bytes(), host.as_bytes())
+}
+
+/// [`host_pattern_matches`] over bytes.
+#[inline(never)]
+fn host_pattern_bytes(p: &[u8], h: &[u8]) -> bool {
+    let www_less = strip_www(h);
+    let try_pattern =
+        |p: &[u8]| pattern_bytes(p, h) || www_less.is_some_and(|h| pattern_bytes(p, h));
+    try_pattern(p) || p.strip_prefix(b"*.").is_some_and(try_pattern)
 }
 
 /// One call for the web layer: reads the current touch, resolves it against the stored one
@@ -605,7 +545,11 @@ pub fn attribute(
     let current = Touch::from_visit(page_url, referrer, site_host, now_ms);
     let mut touch = resolve(Touch::decode(stored), current, attribution, now_ms);
     let rule = match_rule(rules, &touch);
-    touch.rule = rule.map(|i| rules[i].name.clone()).unwrap_or_default();
+    if let Some(r) = rule.and_then(|i| rules.get(i)) {
+        touch.rule.clone_from(&r.name);
+    } else {
+        touch.rule.clear();
+    }
     (touch, rule)
 }
 

@@ -46,50 +46,109 @@ pub struct UrlParts<'a> {
 }
 
 /// Splits a URL into its parts. Accepts absolute URLs, scheme-relative (`//host/p`) and
-/// path-relative ones (`/p?q`); surrounding whitespace is ignored. Never fails.
+/// path-relative ones (`/p?q`); surrounding ASCII whitespace is ignored. Never fails.
 pub fn split(url: &str) -> UrlParts<'_> {
-    let url = url.trim();
     let mut parts = UrlParts::default();
-    let (rest, fragment) = cut(url, b'#');
-    parts.fragment = fragment;
+    let (rest, fragment) = cut(url.trim_ascii(), b'#');
     let (mut rest, query) = cut(rest, b'?');
-    parts.query = query;
-
+    (parts.fragment, parts.query) = (fragment, query);
     if let Some(colon) = scheme_end(rest) {
-        parts.scheme = &rest[..colon];
-        rest = &rest[colon + 1..];
+        (parts.scheme, rest) = at(rest, colon);
     }
     if let Some(after) = rest.strip_prefix("//") {
-        let end = after.find('/').unwrap_or(after.len());
-        let mut authority = &after[..end];
-        rest = &after[end..];
-        if let Some(at) = authority.rfind('@') {
-            authority = &authority[at + 1..];
-        }
+        let authority;
+        (authority, rest) = split_at(after, find(after, b'/').unwrap_or(after.len()));
+        // Userinfo ends at the last `@`.
+        let authority = match authority.bytes().rposition(|b| b == b'@') {
+            Some(i) => at(authority, i).1,
+            None => authority,
+        };
         // IPv6 literal: the port colon is the one after `]`.
         let host_end = if authority.starts_with('[') {
-            authority.find(']').map_or(authority.len(), |i| i + 1)
+            find(authority, b']').map_or(authority.len(), |i| i + 1)
         } else {
             0
         };
-        match authority[host_end..].find(':') {
-            Some(i) => {
-                parts.host = &authority[..host_end + i];
-                parts.port = &authority[host_end + i + 1..];
-            }
-            None => parts.host = authority,
+        let tail = split_at(authority, host_end).1;
+        parts.host = authority;
+        if let Some(i) = find(tail, b':') {
+            (parts.host, parts.port) = at(authority, host_end + i);
         }
     }
     parts.path = rest;
     parts
 }
 
+/// Byte index of the first `b` in `s`.
+pub(crate) fn find(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|c| c == b)
+}
+
+/// `s` split at byte `i` (clamped; an index inside a character gives `(s, "")`).
+#[inline(never)]
+pub(crate) fn split_at(s: &str, i: usize) -> (&str, &str) {
+    s.split_at_checked(i.min(s.len())).unwrap_or((s, ""))
+}
+
+/// `s` split around the single-byte separator at byte `i`: (before, after).
+#[inline(never)]
+pub(crate) fn at(s: &str, i: usize) -> (&str, &str) {
+    let (a, b) = split_at(s, i);
+    (a, b.get(1..).unwrap_or(""))
+}
+
 /// Splits at the first `sep`: (before, after); after is empty when `sep` is absent.
-fn cut(s: &str, sep: u8) -> (&str, &str) {
-    match s.bytes().position(|b| b == sep) {
-        Some(i) => (&s[..i], &s[i + 1..]),
-        None => (s, ""),
+#[inline(never)]
+pub(crate) fn cut(s: &str, sep: u8) -> (&str, &str) {
+    at(s, find(s, sep).unwrap_or(s.len()))
+}
+
+/// Like `str::split` on a single ASCII byte, without the generic pattern machinery: `""`
+/// gives one empty piece, `"a|"` gives `"a"` and `""`. Shared by the storage forms.
+pub(crate) fn split_on(s: &str, sep: u8) -> SplitOn<'_> {
+    SplitOn { rest: Some(s), sep }
+}
+
+/// Iterator returned by [`split_on`].
+pub(crate) struct SplitOn<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for SplitOn<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest?;
+        match find(s, self.sep) {
+            Some(i) => {
+                let (piece, rest) = at(s, i);
+                self.rest = Some(rest);
+                Some(piece)
+            }
+            None => self.rest.take(),
+        }
     }
+}
+
+/// Parses ASCII decimal digits (no sign, no spaces); `None` on anything else or overflow.
+/// Smaller than `str::parse`, and shared by the storage forms.
+#[inline(never)]
+pub(crate) fn parse_u64(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |n, c| {
+        if c.is_ascii_digit() {
+            // `n > MAX / 10` rather than `checked_mul`, which needs a 128-bit multiply on wasm.
+            if n > u64::MAX / 10 {
+                return None;
+            }
+            (n * 10).checked_add(u64::from(c - b'0'))
+        } else {
+            None
+        }
+    })
 }
 
 /// Index of the `:` ending a scheme (`ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")`), if any.
@@ -98,7 +157,7 @@ fn scheme_end(s: &str) -> Option<usize> {
     if !b.first()?.is_ascii_alphabetic() {
         return None;
     }
-    for (i, &c) in b.iter().enumerate().skip(1) {
+    for (i, &c) in b.iter().enumerate() {
         match c {
             b':' => return Some(i),
             c if c.is_ascii_alphanumeric() || c == b'+' || c == b'-' || c == b'.' => {}
@@ -112,7 +171,9 @@ fn scheme_end(s: &str) -> Option<usize> {
 /// the URL has none (empty referrer, relative URL, `about:blank`).
 pub fn host(url: &str) -> String {
     let h = split(url).host;
-    h.strip_suffix('.').unwrap_or(h).to_ascii_lowercase()
+    let mut h = String::from(h.strip_suffix('.').unwrap_or(h));
+    h.make_ascii_lowercase();
+    h
 }
 
 /// Query parameters of `query` (with or without the leading `?`), in order, names and values
@@ -130,20 +191,26 @@ pub struct QueryPairs<'a> {
     rest: &'a str,
 }
 
+impl<'a> QueryPairs<'a> {
+    /// The next non-empty `name=value` segment, as written.
+    pub(crate) fn next_raw(&mut self) -> Option<(&'a str, &'a str)> {
+        while !self.rest.is_empty() {
+            let segment;
+            (segment, self.rest) = cut(self.rest, b'&');
+            if !segment.is_empty() {
+                return Some(cut(segment, b'='));
+            }
+        }
+        None
+    }
+}
+
 impl<'a> Iterator for QueryPairs<'a> {
     type Item = (Cow<'a, str>, Cow<'a, str>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        while !self.rest.is_empty() {
-            let (segment, rest) = cut(self.rest, b'&');
-            self.rest = rest;
-            if segment.is_empty() {
-                continue;
-            }
-            let (name, value) = cut(segment, b'=');
-            return Some((percent_decode(name, true), percent_decode(value, true)));
-        }
-        None
+        let (name, value) = self.next_raw()?;
+        Some((percent_decode(name, true), percent_decode(value, true)))
     }
 }
 
@@ -151,38 +218,71 @@ impl<'a> Iterator for QueryPairs<'a> {
 /// a `%` near the end) is kept as written. When the decoded bytes are not UTF-8 (a Shift_JIS
 /// or Latin-1 encoded parameter from an old site) the input is returned unchanged, so nothing
 /// is lost to replacement characters.
+#[inline(never)]
 pub fn percent_decode(s: &str, plus_as_space: bool) -> Cow<'_, str> {
-    let b = s.as_bytes();
-    if !b.iter().any(|&c| c == b'%' || (plus_as_space && c == b'+')) {
+    if !s.bytes().any(|c| c == b'%' || (plus_as_space && c == b'+')) {
         return Cow::Borrowed(s);
     }
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if c == b'+' && plus_as_space { b' ' } else { c });
-        i += 1;
-    }
-    match String::from_utf8(out) {
-        Ok(s) => Cow::Owned(s),
-        Err(_) => Cow::Borrowed(s),
-    }
+    decode_utf8(s.as_bytes(), plus_as_space).map_or(Cow::Borrowed(s), Cow::Owned)
 }
 
-fn hex(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+/// [`percent_decode`] as an owned string.
+#[inline(never)]
+pub(crate) fn decoded(s: &str, plus_as_space: bool) -> String {
+    percent_decode(s, plus_as_space).into_owned()
+}
+
+/// The decoded text, or `None` when the decoded bytes are not UTF-8. Validates as it goes
+/// (lead byte, continuation bytes, overlong forms, surrogates, range) instead of collecting
+/// bytes for `String::from_utf8`, whose validator is several times larger.
+fn decode_utf8(b: &[u8], plus_as_space: bool) -> Option<String> {
+    // The decoded byte at `i` and the index after it.
+    let byte_at = |i: usize| -> Option<(u32, usize)> {
+        let c = *b.get(i)?;
+        if c == b'%' {
+            if let (Some(h), Some(l)) = (hex(b.get(i + 1)), hex(b.get(i + 2))) {
+                return Some((u32::from(h << 4 | l), i + 3));
+            }
+        }
+        let c = if c == b'+' && plus_as_space { b' ' } else { c };
+        Some((u32::from(c), i + 1))
+    };
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while let Some((lead, mut j)) = byte_at(i) {
+        // Continuation bytes, lead bits kept, smallest code point of that length.
+        let (n, mut cp, min) = match lead {
+            0..=0x7f => (0, lead, 0),
+            0xc0..=0xdf => (1, lead & 0x1f, 0x80),
+            0xe0..=0xef => (2, lead & 0x0f, 0x800),
+            0xf0..=0xf7 => (3, lead & 0x07, 0x1_0000),
+            _ => return None,
+        };
+        for _ in 0..n {
+            let (c, k) = byte_at(j)?;
+            if c & 0xc0 != 0x80 {
+                return None;
+            }
+            cp = cp << 6 | (c & 0x3f);
+            j = k;
+        }
+        if cp < min {
+            return None;
+        }
+        out.push(char::from_u32(cp)?);
+        i = j;
     }
+    Some(out)
+}
+
+fn hex(c: Option<&u8>) -> Option<u8> {
+    let c = *c?;
+    Some(match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => return None,
+    })
 }
 
 /// `url` without the query parameters whose decoded name `remove` accepts. Everything else is
@@ -195,21 +295,21 @@ fn hex(c: u8) -> Option<u8> {
 /// assert_eq!(remove_params("/p?rt_lid=9#f", strip), "/p#f");
 /// ```
 pub fn remove_params(url: &str, remove: impl Fn(&str) -> bool) -> String {
-    let (before_fragment, fragment) = match url.find('#') {
-        Some(i) => (&url[..i], &url[i..]),
-        None => (url, ""),
-    };
+    let (before_fragment, fragment) = split_at(url, find(url, b'#').unwrap_or(url.len()));
     let (base, query) = cut(before_fragment, b'?');
     let mut out = String::with_capacity(url.len());
     out.push_str(base);
-    let mut first = true;
-    for segment in query.split('&') {
+    let mut sep = "?";
+    let mut rest = query;
+    while !rest.is_empty() {
+        let segment;
+        (segment, rest) = cut(rest, b'&');
         if segment.is_empty() || remove(&percent_decode(cut(segment, b'=').0, true)) {
             continue;
         }
-        out.push(if first { '?' } else { '&' });
+        out.push_str(sep);
         out.push_str(segment);
-        first = false;
+        sep = "&";
     }
     out.push_str(fragment);
     out
@@ -329,6 +429,22 @@ mod tests {
             ("%FF", true, "%FF"),           // not UTF-8: kept as written
             ("%83%4E+x", true, "%83%4E+x"), // Shift_JIS: kept whole
             ("日本", true, "日本"),
+            // UTF-8 validation of the decoded bytes: overlong, surrogate, out of range, lone
+            // continuation, truncated; raw characters mixed with escapes.
+            ("%C0%AF", true, "%C0%AF"),
+            ("%ED%A0%80", true, "%ED%A0%80"),
+            ("%F4%90%80%80", true, "%F4%90%80%80"),
+            ("%F0%9F%98%80", true, "😀"),
+            ("%F8%88%80%80%80", true, "%F8%88%80%80%80"),
+            ("%80", true, "%80"),
+            ("%E3%81あ", true, "%E3%81あ"),
+            ("あ%E3%81%82+", true, "ああ "),
+            ("%E3%81%82%", false, "あ%"),
+            (
+                "%7F%C2%80%DF%BF%E0%A0%80%EF%BF%BF",
+                true,
+                "\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}",
+            ),
         ];
         for (s, plus, want) in cases {
             assert_eq!(
