@@ -30,6 +30,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 #[global_allocator]
 static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
+pub mod capture;
 pub mod config;
 pub mod event;
 pub mod json;

@@ -158,3 +158,32 @@ export function scrollDepth() {
   const h = Math.max(el.scrollHeight, document.body ? document.body.scrollHeight : 0, 1);
   return Math.min(100, Math.round(((window.scrollY + window.innerHeight) * 100) / h));
 }
+
+// The form controls of a submitted form that have a name or id (values are read by the wasm,
+// and only for fields it may read: never passwords or card data).
+export function formControls(form) {
+  return Array.from(form.elements || []).filter((e) => e.name || e.id);
+}
+
+// The closest <form> for a submit event's target (works across shadow roots via composedPath).
+export function submittedForm(ev, selector) {
+  const f = ev.target;
+  return f && f.nodeType === 1 && f.localName === 'form' && f.matches(selector) ? f : null;
+}
+
+// The tel: link a click landed on, if any.
+export function telLink(ev) {
+  const path = ev.composedPath ? ev.composedPath() : [];
+  for (const n of path) if (n.nodeType === 1 && n.localName === 'a' && /^tel:/i.test(n.getAttribute('href') || '')) return n;
+  return null;
+}
+
+// Removes `param` from the address bar without a reload or a history entry.
+export function dropParam(param) {
+  try {
+    const u = new URL(location.href);
+    if (!u.searchParams.has(param)) return;
+    u.searchParams.delete(param);
+    history.replaceState(history.state, '', u.pathname + u.search + u.hash);
+  } catch (e) { /* old browsers: leave the URL */ }
+}

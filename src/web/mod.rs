@@ -9,6 +9,7 @@
 
 mod delivery;
 mod dom;
+mod leads;
 mod storage;
 mod visits;
 
@@ -44,6 +45,18 @@ extern "C" {
     /// Scroll depth, 0..=100.
     #[wasm_bindgen(js_name = scrollDepth)]
     fn scroll_depth() -> u8;
+    /// Named form controls of a form.
+    #[wasm_bindgen(js_name = formControls)]
+    fn form_controls(form: &JsValue) -> Array;
+    /// The submitted form if it matches `selector`, else null.
+    #[wasm_bindgen(js_name = submittedForm)]
+    fn submitted_form(ev: &web_sys::Event, selector: &str) -> JsValue;
+    /// The tel: link a click landed on, else null.
+    #[wasm_bindgen(js_name = telLink)]
+    fn tel_link(ev: &web_sys::Event) -> JsValue;
+    /// Removes a query parameter from the address bar.
+    #[wasm_bindgen(js_name = dropParam)]
+    fn drop_param(param: &str);
 }
 
 /// Everything the snippet knows about this page, created once by [`start`].
@@ -218,6 +231,7 @@ pub fn start(config_text: &str, collector: &str, listeners: Array) -> Result<Sni
     dispatch(&document, "ringtrail:ready", &swaps);
 
     visits::install(&app);
+    leads::install(&app);
     delivery::install(&app);
     Ok(Snippet { app })
 }
@@ -243,8 +257,10 @@ impl App {
         };
         let document = window.document();
         let href = window.location().href().unwrap_or_default();
+        // Configured parameters and the email lead token never leave in a URL.
         let strip = &self.config.tracking.strip_params;
-        let url = crate::url::remove_params(&href, |p| strip.iter().any(|s| s == p));
+        let token = &self.config.leads.email_param;
+        let url = crate::url::remove_params(&href, |p| p == token || strip.iter().any(|s| s == p));
         let referrer = document.as_ref().map(|d| d.referrer()).unwrap_or_default();
         let title = document.as_ref().map(|d| d.title()).unwrap_or_default();
         let visitor = self.visitor.borrow();
@@ -437,6 +453,11 @@ fn command(app: &Rc<App>, args: &Array) -> Result<JsValue, JsError> {
             }
             Ok(JsValue::UNDEFINED)
         }
+        "lead" => {
+            leads::lead_command(app, args);
+            Ok(JsValue::UNDEFINED)
+        }
+        "identify" => leads::identify_command(app, args).map(|()| JsValue::UNDEFINED),
         "track" => {
             let kind = args
                 .get(1)
