@@ -46,6 +46,7 @@
 
 use crate::json::{push_u64, write_str};
 use crate::prelude::*;
+use crate::url;
 
 /// Tuning of the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,8 +218,8 @@ impl Outbox {
         if !is_token(id) {
             return Err(PushError::BadId);
         }
-        let json = json.trim();
-        if !(json.starts_with('{') && json.ends_with('}')) {
+        let json = json.trim_ascii();
+        if !is_object(json) {
             return Err(PushError::NotAnObject);
         }
         if json.len() > self.limits.max_event_bytes {
@@ -229,14 +230,13 @@ impl Outbox {
         }
         // Raw line breaks can only be JSON whitespace (inside strings they are escaped), so
         // replacing them keeps the JSON and keeps one event per stored line.
-        let json = if json.contains(['\n', '\r']) {
-            json.replace(['\n', '\r'], " ")
-        } else {
-            json.to_string()
-        };
+        let mut line = String::with_capacity(json.len());
+        url::push_escaped(&mut line, json, |b| {
+            (b == b'\n' || b == b'\r').then_some(" ")
+        });
         self.events.push(Queued {
             id: id.into(),
-            json,
+            json: line,
             claim: None,
         });
         self.enforce_bounds();
@@ -245,25 +245,19 @@ impl Outbox {
 
     fn enforce_bounds(&mut self) {
         let mut bytes: usize = self.events.iter().map(|e| e.json.len()).sum();
-        let mut cut = 0;
-        while self.events.len() - cut > self.limits.max_events
-            || (bytes > self.limits.max_queue_bytes && cut < self.events.len())
+        while !self.events.is_empty()
+            && (self.events.len() > self.limits.max_events || bytes > self.limits.max_queue_bytes)
         {
-            bytes -= self.events[cut].json.len();
-            cut += 1;
-        }
-        if cut > 0 {
-            self.events.drain(..cut);
-            self.dropped = self.dropped.saturating_add(cut as u32);
+            // The queue is short (hundreds at most): shifting is cheaper in bytes than `drain`.
+            bytes -= self.events.remove(0).json.len();
+            self.dropped = self.dropped.saturating_add(1);
         }
     }
 
     /// A claim is live when it has not expired; a claim further in the future than a claim can
     /// reach comes from a clock that moved backwards and is ignored.
     fn live(&self, claim: &Option<Claim>, now_ms: u64) -> bool {
-        claim.as_ref().is_some_and(|c| {
-            c.until_ms > now_ms && c.until_ms <= now_ms.saturating_add(self.limits.claim_ms)
-        })
+        live(claim, now_ms, self.limits.claim_ms)
     }
 
     fn backing_off(&self, now_ms: u64) -> bool {
@@ -323,36 +317,26 @@ impl Outbox {
             push_u64(&mut body, u64::from(self.dropped));
         }
         body.push_str(",\"events\":[");
-        let mut picked = Vec::new();
-        for i in 0..self.events.len() {
-            if picked.len() >= max_events {
+        let until_ms = now_ms.saturating_add(self.limits.claim_ms);
+        let mut ids: Vec<String> = Vec::new();
+        for e in &mut self.events {
+            if ids.len() >= max_events {
                 break;
             }
-            if self.live(&self.events[i].claim, now_ms) {
+            if live(&e.claim, now_ms, self.limits.claim_ms) {
                 continue;
             }
-            let json = &self.events[i].json;
-            // +2 for the separating comma and the closing "]}".
-            if body.len() + json.len() + 3 > max_bytes {
-                if picked.is_empty() {
+            // +3 for the separating comma and the closing "]}".
+            if body.len() + e.json.len() + 3 > max_bytes {
+                if ids.is_empty() {
                     continue; // larger than a whole request: later ones may still fit
                 }
                 break;
             }
-            if !picked.is_empty() {
+            if !ids.is_empty() {
                 body.push(',');
             }
-            body.push_str(json);
-            picked.push(i);
-        }
-        if picked.is_empty() {
-            return None;
-        }
-        body.push_str("]}");
-        let until_ms = now_ms.saturating_add(self.limits.claim_ms);
-        let mut ids = Vec::with_capacity(picked.len());
-        for i in picked {
-            let e = &mut self.events[i];
+            body.push_str(&e.json);
             e.claim = Some(Claim {
                 tab: tab.into(),
                 until_ms,
@@ -360,6 +344,10 @@ impl Outbox {
             });
             ids.push(e.id.clone());
         }
+        if ids.is_empty() {
+            return None;
+        }
+        body.push_str("]}");
         Some(Batch { body, ids })
     }
 
@@ -457,18 +445,18 @@ impl Outbox {
     /// is a new, empty outbox.
     pub fn decode(s: &str, limits: Limits) -> Outbox {
         let mut ob = Outbox::new(limits);
-        if s.trim().is_empty() {
+        if s.trim_ascii().is_empty() {
             return ob;
         }
-        let mut lines = s.split('\n');
+        let mut lines = url::split_on(s, b'\n');
         let header = lines.next().and_then(|h| {
-            let mut f = h.split(' ');
+            let mut f = url::split_on(h, b' ');
             if f.next()? != "o1" {
                 return None;
             }
-            let d: u32 = f.next()?.parse().ok()?;
-            let a: u32 = f.next()?.parse().ok()?;
-            let r: u64 = f.next()?.parse().ok()?;
+            let d = parse_u32(f.next()?)?;
+            let a = parse_u32(f.next()?)?;
+            let r = url::parse_u64(f.next()?)?;
             f.next().is_none().then_some((d, a, r))
         });
         let Some((dropped, attempts, retry_at_ms)) = header else {
@@ -489,12 +477,11 @@ impl Outbox {
 }
 
 fn decode_event(line: &str) -> Option<Queued> {
-    let mut f = line.splitn(4, ' ');
-    let id = f.next()?;
-    let tab = f.next()?;
-    let until_ms: u64 = f.next()?.parse().ok()?;
-    let json = f.next()?;
-    if !is_token(id) || !json.starts_with('{') || !json.ends_with('}') {
+    let (id, rest) = url::cut(line, b' ');
+    let (tab, rest) = url::cut(rest, b' ');
+    let (until_ms, json) = url::cut(rest, b' ');
+    let until_ms = url::parse_u64(until_ms)?;
+    if !is_token(id) || !is_object(json) {
         return None;
     }
     let (beacon, tab) = match tab.strip_prefix('=') {
@@ -517,26 +504,44 @@ fn decode_event(line: &str) -> Option<Queued> {
     })
 }
 
+/// See [`Outbox::live`].
+fn live(claim: &Option<Claim>, now_ms: u64, claim_ms: u64) -> bool {
+    claim
+        .as_ref()
+        .is_some_and(|c| c.until_ms > now_ms && c.until_ms <= now_ms.saturating_add(claim_ms))
+}
+
+/// Whether `json` looks like one JSON object (`{...}`).
+fn is_object(json: &str) -> bool {
+    json.starts_with('{') && json.ends_with('}')
+}
+
+/// [`url::parse_u64`] for a `u32`.
+fn parse_u32(s: &str) -> Option<u32> {
+    u32::try_from(url::parse_u64(s)?).ok()
+}
+
 /// The full-jitter delay after `attempts` failures: `random` scaled into `0..=ceiling`.
 fn backoff_delay(limits: &Limits, attempts: u32, random: u32) -> u64 {
     let shift = attempts.saturating_sub(1).min(32);
+    // At most `u32::MAX` ms (49 days), so the scaling stays in 64 bits (128-bit division
+    // would cost a kilobyte of wasm).
     let ceiling = limits
         .backoff_base_ms
         .saturating_mul(1 << shift)
-        .min(limits.backoff_cap_ms);
-    ((u128::from(ceiling) * u128::from(random)) / u128::from(u32::MAX)) as u64
+        .min(limits.backoff_cap_ms)
+        .min(u64::from(u32::MAX));
+    ceiling * u64::from(random) / u64::from(u32::MAX)
 }
 
 /// Reads a `Retry-After` header in its seconds form; the HTTP-date form (rare from a JSON API)
 /// gives `None`, and the plain backoff applies.
 pub fn parse_retry_after(header: &str) -> Option<u32> {
-    let h = header.trim();
-    if h.is_empty() || h.len() > 10 || !h.bytes().all(|b| b.is_ascii_digit()) {
+    let h = header.trim_ascii();
+    if h.len() > 10 {
         return None;
     }
-    h.parse::<u64>()
-        .ok()
-        .map(|n| n.min(u64::from(u32::MAX)) as u32)
+    url::parse_u64(h).map(|n| n.min(u64::from(u32::MAX)) as u32)
 }
 
 /// A UUIDv7 (RFC 9562) from a Unix ms timestamp and 10 random bytes (`crypto.getRandomValues`),

@@ -234,18 +234,11 @@ impl Touch {
         out.push_str(self.group.as_str());
         for f in self.texts() {
             out.push('|');
-            let mut rest = f.as_str();
-            loop {
-                let i = rest.bytes().position(|b| b == b'%' || b == b'|');
-                let (plain, tail) = url::split_at(rest, i.unwrap_or(rest.len()));
-                out.push_str(plain);
-                out.push_str(match tail.as_bytes().first() {
-                    None => break,
-                    Some(b'%') => "%25",
-                    Some(_) => "%7C",
-                });
-                rest = url::at(tail, 0).1;
-            }
+            url::push_escaped(&mut out, f, |b| match b {
+                b'%' => Some("%25"),
+                b'|' => Some("%7C"),
+                _ => None,
+            });
         }
         out
     }

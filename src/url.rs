@@ -103,6 +103,23 @@ pub(crate) fn cut(s: &str, sep: u8) -> (&str, &str) {
     at(s, find(s, sep).unwrap_or(s.len()))
 }
 
+/// Appends `s` to `out` with each byte that `escape` maps (ASCII bytes only) replaced by its
+/// text: one loop for the storage forms' escaping.
+#[inline(never)]
+pub(crate) fn push_escaped(out: &mut String, s: &str, escape: fn(u8) -> Option<&'static str>) {
+    let mut rest = s;
+    loop {
+        let i = rest.bytes().position(|b| escape(b).is_some());
+        let (plain, tail) = split_at(rest, i.unwrap_or(rest.len()));
+        out.push_str(plain);
+        let Some(&b) = tail.as_bytes().first() else {
+            break;
+        };
+        out.push_str(escape(b).unwrap_or_default());
+        rest = at(tail, 0).1;
+    }
+}
+
 /// Like `str::split` on a single ASCII byte, without the generic pattern machinery: `""`
 /// gives one empty piece, `"a|"` gives `"a"` and `""`. Shared by the storage forms.
 pub(crate) fn split_on(s: &str, sep: u8) -> SplitOn<'_> {
