@@ -159,35 +159,47 @@ impl PhoneNumber {
     /// A short hint when it is not a phone number of `region` or an international number
     /// (`expected 10 or 11 digits starting with 0 for a JP number`).
     pub fn parse(written: &str, region: Region) -> Result<PhoneNumber, &'static str> {
-        let mut s = written.trim_matches(is_space);
-        if s.len() >= 4 && s.as_bytes()[..4].eq_ignore_ascii_case(b"tel:") {
-            s = &s[4..];
+        let b = written.as_bytes();
+        let mut i = 0;
+        while class_at(b, i).0 == SPACE {
+            i += class_at(b, i).1;
+        }
+        if b.get(i..i + 4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"tel:"))
+        {
+            i += 4;
         }
         let mut d: Vec<u8> = Vec::with_capacity(16);
         let mut plus = false;
         let mut extension = None;
         let mut last_end = 0;
-        for (i, c) in s.char_indices() {
-            if let Some(v) = digit_value(c) {
-                d.push(b'0' + v);
-                last_end = i + c.len_utf8();
-            } else if is_plus(c) && d.is_empty() && !plus {
+        while i < b.len() {
+            let (c, l) = class_at(b, i);
+            if c <= 9 {
+                d.push(b'0' + c);
+                last_end = i + l;
+            } else if c == PLUS && d.is_empty() && !plus {
                 plus = true;
             } else if is_sep(c) {
-                continue;
             } else if d.is_empty() {
                 return Err("expected 7 to 13 digits");
             } else {
-                match ext_at(s, last_end) {
-                    Some((ds, e)) if s[e..].chars().all(|c| is_space(c) || is_paren(c)) => {
-                        extension = Some(s[ds..e].chars().filter_map(ascii_digit).collect());
-                        break;
+                // Only an extension may follow, then spaces or parentheses.
+                let (ds, mut e) = ext_at(written, last_end)
+                    .ok_or("unexpected character (write an extension as x123 or ext. 123)")?;
+                extension = Some(ascii_digits(written, ds, e));
+                while e < b.len() {
+                    let (c, l) = class_at(b, e);
+                    if c != SPACE && c != OPEN && c != CLOSE {
+                        return Err(
+                            "unexpected character (write an extension as x123 or ext. 123)",
+                        );
                     }
-                    _ => {
-                        return Err("unexpected character (write an extension as x123 or ext. 123)")
-                    }
+                    e += l;
                 }
+                break;
             }
+            i += l;
         }
         if d.len() < 6 {
             return Err("expected 7 to 13 digits");
@@ -231,17 +243,20 @@ impl PhoneNumber {
             // Ten digits only for 020, 050, 060, 070, 080, 090 and 0800; landlines have nine.
             return Err(rules.hint());
         }
+        let mut national = String::with_capacity(nsn.len());
+        for &x in nsn {
+            push_digit(&mut national, x, false);
+        }
         Ok(PhoneNumber {
             country_code: cc,
-            national: nsn.iter().map(|&b| b as char).collect(),
+            national,
             extension,
         })
     }
 
     /// The number in E.164 (`+81312345678`), without extension.
     pub fn e164(&self) -> String {
-        let mut s = String::with_capacity(16);
-        s.push('+');
+        let mut s = String::from("+");
         push_number(&mut s, self.country_code, false);
         s.push_str(&self.national);
         s
@@ -265,88 +280,164 @@ fn intl_parts(d: &[u8]) -> Result<(u16, &[u8]), &'static str> {
 
 // ---------------------------------------------------------------------------------------------
 // Characters
+//
+// Scanning is byte-level: every character these rules care about is ASCII or one of a few 2-
+// and 3-byte UTF-8 sequences, so one classifier over bytes ([`class_at`]) stands in for `char`
+// decoding and a dozen `matches!` helpers, which cost wasm in every loop that used them.
+// Offsets always stay on character boundaries; substrings are taken with [`sub`], which cannot
+// panic (a `&s[a..b]` drags in `core::fmt` panic code).
 
-fn digit_value(c: char) -> Option<u8> {
-    match c {
-        '0'..='9' => Some(c as u8 - b'0'),
-        '\u{ff10}'..='\u{ff19}' => Some((c as u32 - 0xff10) as u8),
-        _ => None,
+/// Character classes; `0..=9` is a digit's value (ASCII or full-width `０`-`９`). The order
+/// matters: separators are `SPACE..=CLOSE`, joiners `CONN..=COMMA`, parentheses `OPEN..=CLOSE`.
+/// Spaces, also no-break, thin and ideographic.
+const SPACE: u8 = 10;
+/// `-` `.` `/`, dashes and minus signs, full-width `－` `．` `／`, the prolonged sound mark `ー`.
+const CONN: u8 = 11;
+/// `(` `（`.
+const OPEN: u8 = 12;
+/// `)` `）`.
+const CLOSE: u8 = 13;
+/// `+` `＋`.
+const PLUS: u8 = 14;
+/// `,` `，`.
+const COMMA: u8 = 15;
+/// ASCII and full-width letters, `_`: a number must not touch them (CJK text may).
+const WORD: u8 = 16;
+/// Currency signs: no number right after one (`¥3,123,...`).
+const MONEY: u8 = 17;
+/// `円` `%` `％`: no number right before one.
+const UNIT: u8 = 18;
+const OTHER: u8 = 19;
+
+/// The class of the character at byte `i` of `b` and its length in bytes; `(OTHER, 1)` past
+/// the end.
+#[inline(never)]
+fn class_at(b: &[u8], i: usize) -> (u8, usize) {
+    let Some(&x) = b.get(i) else {
+        return (OTHER, 1);
+    };
+    if x < 0x80 {
+        let c = match x {
+            b'0'..=b'9' => x - b'0',
+            b' ' | b'\t' | b'\n' | b'\r' => SPACE,
+            b'-' | b'.' | b'/' => CONN,
+            b'(' => OPEN,
+            b')' => CLOSE,
+            b'+' => PLUS,
+            b',' => COMMA,
+            b'$' => MONEY,
+            b'%' => UNIT,
+            b'_' | b'a'..=b'z' | b'A'..=b'Z' => WORD,
+            _ => OTHER,
+        };
+        return (c, 1);
     }
+    let len = if x >= 0xf0 {
+        4
+    } else if x >= 0xe0 {
+        3
+    } else {
+        2
+    };
+    // The sequence as a number: U+FF10 `０` is 0xEFBC90.
+    let mut k: u32 = 0;
+    for j in i..i + len {
+        k = k << 8 | u32::from(b.get(j).copied().unwrap_or(0));
+    }
+    let c = match k {
+        0xefbc90..=0xefbc99 => (k - 0xefbc90) as u8,
+        0xefbca1..=0xefbcba | 0xefbd81..=0xefbd9a => WORD,
+        0xc2a0 | 0xe28089 | 0xe280af | 0xe38080 => SPACE,
+        0xe28090..=0xe28095 | 0xe28892 | 0xefbc8d..=0xefbc8f | 0xe383bc | 0xefbdb0 => CONN,
+        0xefbc88 => OPEN,
+        0xefbc89 => CLOSE,
+        0xefbc8b => PLUS,
+        0xefbc8c => COMMA,
+        0xc2a3 | 0xc2a5 | 0xe282ac | 0xefbfa5 | 0xefbc84 | 0xefbfa1 => MONEY,
+        0xe58686 | 0xefbc85 => UNIT,
+        _ => OTHER,
+    };
+    (c, len)
 }
 
-fn ascii_digit(c: char) -> Option<char> {
-    digit_value(c).map(|v| (b'0' + v) as char)
+/// The byte offset where the character before byte `i` starts (`i > 0`).
+fn prev_start(b: &[u8], i: usize) -> usize {
+    let mut j = i - 1;
+    while j > 0 && b[j] & 0xc0 == 0x80 {
+        j -= 1;
+    }
+    j
 }
 
-fn is_space(c: char) -> bool {
-    matches!(
-        c,
-        ' ' | '\t' | '\n' | '\r' | '\u{a0}' | '\u{2009}' | '\u{202f}' | '\u{3000}'
-    )
-}
-
-/// Separators that join digit groups inside a number (and, beside a digit, make a longer run).
-fn is_connector(c: char) -> bool {
-    matches!(
-        c,
-        '-' | '.' | '/' | '\u{2010}'
-            ..='\u{2015}'
-                | '\u{2212}'
-                | '\u{ff0d}'
-                | '\u{ff0e}'
-                | '\u{ff0f}'
-                | '\u{30fc}'
-                | '\u{ff70}'
-    )
-}
-
-fn is_paren(c: char) -> bool {
-    matches!(c, '(' | ')' | '\u{ff08}' | '\u{ff09}')
-}
-
-fn is_open_paren(c: char) -> bool {
-    matches!(c, '(' | '\u{ff08}')
-}
-
-fn is_sep(c: char) -> bool {
-    is_space(c) || is_connector(c) || is_paren(c)
-}
-
-fn is_plus(c: char) -> bool {
-    matches!(c, '+' | '\u{ff0b}')
-}
-
-/// Letters and digits a number must not touch (CJK text may).
-fn is_wordish(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || c == '_'
-        || matches!(c, '\u{ff10}'..='\u{ff19}' | '\u{ff21}'..='\u{ff3a}' | '\u{ff41}'..='\u{ff5a}')
+fn is_sep(c: u8) -> bool {
+    (SPACE..=CLOSE).contains(&c)
 }
 
 /// Between two digits, these make one longer run (`2024-03-12`, `3,123,456`, `0100(415)`,
 /// `0100+44`). Parentheses and `+` count too, so that a swap, which may turn `(` into `+`,
 /// never changes whether a neighbouring number stands alone (swaps stay idempotent).
-fn is_joiner(c: char) -> bool {
-    is_connector(c) || is_paren(c) || is_plus(c) || matches!(c, ',' | '\u{ff0c}')
+fn is_joiner(c: u8) -> bool {
+    (CONN..=COMMA).contains(&c)
 }
 
-fn is_money_before(c: char) -> bool {
-    matches!(
-        c,
-        '$' | '¥' | '£' | '€' | '\u{ffe5}' | '\u{ff04}' | '\u{ffe1}'
-    )
+/// `s[a..b]`, or `""` when that is not a substring (never, for offsets found by scanning).
+fn sub(s: &str, a: usize, b: usize) -> &str {
+    s.get(a..b).unwrap_or("")
 }
 
-fn is_money_after(c: char) -> bool {
-    matches!(c, '円' | '%' | '\u{ff05}')
+/// Whether `s` holds a character of class `class`.
+fn has_class(s: &str, class: u8) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let (c, l) = class_at(b, i);
+        if c == class {
+            return true;
+        }
+        i += l;
+    }
+    false
 }
+
+/// Appends `s` without its digits and parentheses.
+fn push_without_digits_parens(out: &mut String, s: &str) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let (c, l) = class_at(b, i);
+        if c > 9 && c != OPEN && c != CLOSE {
+            out.push_str(sub(s, i, i + l));
+        }
+        i += l;
+    }
+}
+
+/// The digits of `s[a..e]` as an ASCII string.
+fn ascii_digits(s: &str, a: usize, e: usize) -> String {
+    let mut out = String::with_capacity(e - a);
+    let b = s.as_bytes();
+    let mut i = a;
+    while i < e {
+        let (c, l) = class_at(b, i);
+        if c <= 9 {
+            push_digit(&mut out, b'0' + c, false);
+        }
+        i += l;
+    }
+    out
+}
+
+/// ASCII digits `0`-`9`, then full-width `０`-`９` (3 bytes each).
+const DIGITS: &str =
+    "0123456789\u{ff10}\u{ff11}\u{ff12}\u{ff13}\u{ff14}\u{ff15}\u{ff16}\u{ff17}\u{ff18}\u{ff19}";
 
 fn push_digit(out: &mut String, ascii: u8, wide: bool) {
-    if wide {
-        out.push(char::from_u32(0xff10 + u32::from(ascii - b'0')).unwrap_or('0'));
+    let v = usize::from(ascii.wrapping_sub(b'0') % 10);
+    out.push_str(if wide {
+        sub(DIGITS, 10 + 3 * v, 13 + 3 * v)
     } else {
-        out.push(ascii as char);
-    }
+        sub(DIGITS, v, v + 1)
+    });
 }
 
 /// Pushes `n` in decimal without `core::fmt`.
@@ -383,45 +474,51 @@ fn known_cc_prefix(d: &[u8]) -> Option<(u16, usize)> {
 /// ` 内線12`, `;ext=12`, ` (内線12`. Returns the byte range of its digits.
 fn ext_at(s: &str, i: usize) -> Option<(usize, usize)> {
     const MARKERS: [&str; 6] = ["extension", "ext", "\u{5185}\u{7dda}", "x", "#", "\u{5185}"];
+    let b = s.as_bytes();
     let mut j = i;
-    let mut skipped = 0;
-    for c in s[i..].chars() {
-        if skipped < 3 && (is_space(c) || is_open_paren(c) || matches!(c, ',' | ';')) {
-            skipped += 1;
-            j += c.len_utf8();
+    for _ in 0..3 {
+        let (c, l) = class_at(b, j);
+        if c == SPACE || c == OPEN || matches!(b.get(j), Some(b',' | b';')) {
+            j += l;
         } else {
             break;
         }
     }
-    let rest = &s.as_bytes()[j..];
-    let m = MARKERS
-        .iter()
-        .find(|m| rest.len() >= m.len() && rest[..m.len()].eq_ignore_ascii_case(m.as_bytes()))?;
+    let rest = b.get(j..).unwrap_or_default();
+    let m = MARKERS.iter().find(|m| {
+        rest.get(..m.len())
+            .is_some_and(|r| r.eq_ignore_ascii_case(m.as_bytes()))
+    })?;
     j += m.len();
-    let mut skipped = 0;
-    for c in s[j..].chars() {
-        if skipped < 2 && (is_space(c) || matches!(c, '.' | ':' | '=' | '\u{ff1a}' | '\u{ff0e}')) {
-            skipped += 1;
-            j += c.len_utf8();
+    for _ in 0..2 {
+        let (c, l) = class_at(b, j);
+        let r = b.get(j..).unwrap_or_default();
+        if c == SPACE
+            || matches!(r.first(), Some(b'.' | b':' | b'='))
+            || r.starts_with("\u{ff1a}".as_bytes())
+            || r.starts_with("\u{ff0e}".as_bytes())
+        {
+            j += l;
         } else {
             break;
         }
     }
     let ds = j;
     let mut n = 0;
-    for c in s[j..].chars() {
-        if digit_value(c).is_none() {
+    loop {
+        let (c, l) = class_at(b, j);
+        if c > 9 {
             break;
         }
         n += 1;
-        j += c.len_utf8();
+        j += l;
     }
     (1..=6).contains(&n).then_some((ds, j))
 }
 
-/// Whether the extension digits in `s` equal `ascii`.
-fn digits_eq(s: &str, ascii: &str) -> bool {
-    s.chars().filter_map(ascii_digit).eq(ascii.chars())
+/// Whether the digits of `s[a..e]` equal `ascii`.
+fn digits_eq(s: &str, a: usize, e: usize, ascii: &str) -> bool {
+    ascii_digits(s, a, e) == ascii
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,21 +600,14 @@ impl Finder {
         let mut n = 0;
         let mut i = 0;
         while i < b.len() {
-            let x = b[i];
-            if x.is_ascii_digit() {
+            let (c, l) = class_at(b, i);
+            if c <= 9 {
                 n += 1;
-            } else if x == 0xef
-                && i + 2 < b.len()
-                && b[i + 1] == 0xbc
-                && (0x90..=0x99).contains(&b[i + 2])
-            {
-                n += 1;
-                i += 2;
+                if n >= self.min_digits {
+                    return true;
+                }
             }
-            if n >= self.min_digits {
-                return true;
-            }
-            i += 1;
+            i += l;
         }
         false
     }
@@ -538,38 +628,43 @@ impl Finder {
         if !self.might_contain(text) {
             return out;
         }
+        let b = text.as_bytes();
         let mut skip_to = 0;
         // Digits since a `+` with only separators between: a candidate after `+44 ` or
         // `+81 (0)` is the rest of that international number, not a number of its own.
         let mut after_plus: Option<u8> = None;
-        for (i, c) in text.char_indices() {
+        let mut i = 0;
+        while i < b.len() {
+            let (c, l) = class_at(b, i);
             if i >= skip_to
-                && (digit_value(c).is_some() || is_plus(c) || is_open_paren(c))
+                && (c <= 9 || c == PLUS || c == OPEN)
                 && !after_plus.is_some_and(|n| (1..=4).contains(&n))
-                && left_ok(text, i, breaks.contains(&i))
+                && left_ok(b, i, breaks.contains(&i))
             {
                 if let Some(f) = self.try_at(text, i, breaks) {
                     skip_to = f.end;
                     out.push(f);
                 }
             }
-            after_plus = if is_plus(c) {
+            after_plus = if c == PLUS {
                 Some(0)
             } else if i < skip_to {
                 None
-            } else if digit_value(c).is_some() {
+            } else if c <= 9 {
                 after_plus.map(|n| n.saturating_add(1))
             } else if is_sep(c) {
                 after_plus
             } else {
                 None
             };
+            i += l;
         }
         out
     }
 
     /// The target displayed by a candidate starting at byte `start`, if any.
     fn try_at(&self, text: &str, start: usize, breaks: &[usize]) -> Option<Found> {
+        let b = text.as_bytes();
         let mut digits = [0u8; MAX_DIGITS];
         let mut ends = [0usize; MAX_DIGITS];
         // Whether a match may end after digit k: only where whitespace (or a piece boundary
@@ -581,11 +676,12 @@ impl Finder {
         let mut seps = 0;
         let mut ws = false;
         let mut digit_follows = false;
-        for (off, c) in text[start..].char_indices() {
-            let at = start + off;
-            if let Some(v) = digit_value(c) {
+        let mut at = start;
+        while at < b.len() {
+            let (c, l) = class_at(b, at);
+            if c <= 9 {
                 if n > 0 {
-                    can_end[n - 1] = ws || piece_gap(text, ends[n - 1], breaks);
+                    can_end[n - 1] = ws || piece_gap(b, ends[n - 1], breaks);
                 } else {
                     first = at;
                 }
@@ -593,19 +689,20 @@ impl Finder {
                     digit_follows = true;
                     break;
                 }
-                digits[n] = b'0' + v;
-                ends[n] = at + c.len_utf8();
+                digits[n] = b'0' + c;
+                ends[n] = at + l;
                 n += 1;
                 seps = 0;
                 ws = false;
-            } else if off == 0 && is_plus(c) {
+            } else if at == start && c == PLUS {
                 plus = true;
             } else if seps < 3 && is_sep(c) {
                 seps += 1;
-                ws |= is_space(c);
+                ws |= c == SPACE;
             } else {
                 break;
             }
+            at += l;
         }
         if n == 0 {
             return None;
@@ -625,14 +722,14 @@ impl Finder {
             let mut end = ends[l - 1];
             let ext = ext_at(text, end);
             let rank = match (&self.targets[ti].extension, ext) {
-                (Some(want), Some((ds, de))) if digits_eq(&text[ds..de], want) => 2,
+                (Some(want), Some((ds, de))) if digits_eq(text, ds, de, want) => 2,
                 (Some(_), _) => continue,
                 (None, _) => 1,
             };
             if let Some((_, de)) = ext {
                 end = de;
             }
-            if !right_ok(text, end, breaks.contains(&end)) {
+            if !right_ok(b, end, breaks.contains(&end)) {
                 continue;
             }
             if best.is_none_or(|(bl, br, _, _)| (l, rank) > (bl, br)) {
@@ -641,8 +738,8 @@ impl Finder {
         }
         let (_, _, target, end) = best?;
         let mut start = start;
-        if text[start..].starts_with(is_open_paren) && !text[start..end].contains([')', '\u{ff09}'])
-        {
+        // An opening parenthesis belongs to the number only if it is closed inside it.
+        if class_at(b, start).0 == OPEN && !has_class(sub(text, start, end), CLOSE) {
             start = first;
         }
         Some(Found { start, end, target })
@@ -697,18 +794,30 @@ const MIN_NUMBER_DIGITS: usize = 7;
 
 /// Whether a piece boundary at byte `i` parts the digits before it from a run of at least
 /// [`MIN_NUMBER_DIGITS`] digits after it (through joiners and spaces).
-fn piece_gap(text: &str, i: usize, breaks: &[usize]) -> bool {
-    breaks.contains(&i) && run_digits(text[i..].chars()) >= MIN_NUMBER_DIGITS
+fn piece_gap(b: &[u8], i: usize, breaks: &[usize]) -> bool {
+    breaks.contains(&i) && run_digits(b, i, false) >= MIN_NUMBER_DIGITS
 }
 
-/// Digits in the run `chars` starts with: digits joined by at most three joiners or spaces.
-fn run_digits(chars: impl Iterator<Item = char>) -> usize {
+/// Digits in the run that starts at byte `i` (or, `back`, ends there): digits joined by at
+/// most three joiners or spaces.
+fn run_digits(b: &[u8], mut i: usize, back: bool) -> usize {
     let (mut n, mut seps) = (0, 0);
-    for c in chars {
-        if digit_value(c).is_some() {
+    loop {
+        let c = if back {
+            if i == 0 {
+                break;
+            }
+            i = prev_start(b, i);
+            class_at(b, i).0
+        } else {
+            let (c, l) = class_at(b, i);
+            i += l;
+            c
+        };
+        if c <= 9 {
             n += 1;
             seps = 0;
-        } else if seps < 3 && (is_joiner(c) || is_space(c)) {
+        } else if seps < 3 && (is_joiner(c) || c == SPACE) {
             seps += 1;
         } else {
             break;
@@ -729,8 +838,8 @@ const LABELS: [&str; 6] = [
     "\u{ff34}\u{ff25}\u{ff2c}",
 ];
 
-fn after_label(text: &str, i: usize) -> bool {
-    let b = &text.as_bytes()[..i];
+fn after_label(b: &[u8], i: usize) -> bool {
+    let b = b.get(..i).unwrap_or_default();
     let b = b.strip_suffix(b".").unwrap_or(b);
     LABELS.iter().any(|l| {
         b.strip_suffix(l.as_bytes())
@@ -738,53 +847,53 @@ fn after_label(text: &str, i: usize) -> bool {
     })
 }
 
-/// May a number start at byte `i` of `text`? Not right after a letter (but see [`LABELS`]),
+/// May a number start at byte `i` of `b`? Not right after a letter (but see [`LABELS`]),
 /// digit, currency sign or `+`, nor after up to three joiners (`-`, `.`, `(`, `,`, ...) that
 /// follow a digit: that would be the middle of a longer run (`2024-03-12`, `5.(03)`).
 /// Whitespace separates, and so does a piece boundary (`at_break`) after a run of phone-number
 /// length.
-fn left_ok(text: &str, i: usize, at_break: bool) -> bool {
-    if after_label(text, i) || at_break && run_digits(text[..i].chars().rev()) >= MIN_NUMBER_DIGITS
-    {
+fn left_ok(b: &[u8], i: usize, at_break: bool) -> bool {
+    if after_label(b, i) || at_break && run_digits(b, i, true) >= MIN_NUMBER_DIGITS {
         return true;
     }
+    let mut j = i;
     // `k`: characters looked at so far, all joiners.
-    for (k, c) in text[..i].chars().rev().enumerate() {
-        if k == 0 && (is_wordish(c) || is_money_before(c) || is_plus(c)) {
+    for k in 0..4 {
+        if j == 0 {
+            break;
+        }
+        j = prev_start(b, j);
+        let c = class_at(b, j).0;
+        if k == 0 && (c == WORD || c == MONEY || c == PLUS) || c <= 9 {
             return false;
         }
-        if digit_value(c).is_some() {
-            return false;
-        }
-        if is_space(c) || !is_joiner(c) || k == 3 {
-            return true;
+        if !is_joiner(c) {
+            break;
         }
     }
     true
 }
 
-/// May a number end at byte `end` of `text`? The mirror of [`left_ok`]; a `+` after it (beyond
+/// May a number end at byte `end` of `b`? The mirror of [`left_ok`]; a `+` after it (beyond
 /// joiners) also joins, so that swapping a neighbour from `(415)` to `+81 (3)` changes nothing.
 /// At a piece boundary (`at_break`), a letter may follow (the next element's text).
-fn right_ok(text: &str, end: usize, at_break: bool) -> bool {
-    if at_break {
-        let next = text[end..].chars().next();
-        if next.is_some_and(|c| is_wordish(c) && digit_value(c).is_none())
-            || run_digits(text[end..].chars()) >= MIN_NUMBER_DIGITS
-        {
-            return true;
-        }
+fn right_ok(b: &[u8], end: usize, at_break: bool) -> bool {
+    if at_break && (class_at(b, end).0 == WORD || run_digits(b, end, false) >= MIN_NUMBER_DIGITS) {
+        return true;
     }
-    for (k, c) in text[end..].chars().enumerate() {
-        if k == 0 && (is_wordish(c) || is_money_after(c)) {
+    let mut j = end;
+    for k in 0..4 {
+        if j >= b.len() {
+            break;
+        }
+        let (c, l) = class_at(b, j);
+        if k == 0 && (c == WORD || c == UNIT) || c <= 9 || c == PLUS {
             return false;
         }
-        if digit_value(c).is_some() || is_plus(c) {
-            return false;
+        if !is_joiner(c) {
+            break;
         }
-        if is_space(c) || !is_joiner(c) || k == 3 {
-            return true;
-        }
+        j += l;
     }
     true
 }
@@ -808,19 +917,23 @@ pub(crate) struct Shape {
 impl Shape {
     pub(crate) fn of(s: &str) -> Shape {
         let mut sh = Shape::default();
-        for (i, c) in s.char_indices() {
-            if let Some(v) = digit_value(c) {
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let (c, l) = class_at(b, i);
+            if c <= 9 {
                 if sh.digits.is_empty() {
-                    sh.wide = c > '9';
+                    sh.wide = l > 1;
                 }
-                sh.digits.push((i, i + c.len_utf8()));
-                sh.ascii.push(b'0' + v);
-                sh.main_end = i + c.len_utf8();
-            } else if is_plus(c) && sh.digits.is_empty() {
+                sh.digits.push((i, i + l));
+                sh.ascii.push(b'0' + c);
+                sh.main_end = i + l;
+            } else if c == PLUS && sh.digits.is_empty() {
                 sh.plus = true;
             } else if !is_sep(c) {
                 break;
             }
+            i += l;
         }
         sh
     }
@@ -991,15 +1104,12 @@ pub(crate) fn render_known(
         Style::Intl => {
             let cc_start = sh.digits[rd.exit_len].0;
             let cc_end = sh.digits[rd.exit_len + rd.cc_len - 1].1;
-            out.push_str(&displayed[..cc_start]);
+            out.push_str(sub(displayed, 0, cc_start));
             push_number(&mut out, repl.country_code, wide);
-            let between = &displayed[cc_end..body_start];
+            let between = sub(displayed, cc_end, body_start);
             if rd.paren_trunk && !trunk0 {
-                out.extend(
-                    between
-                        .chars()
-                        .filter(|&c| digit_value(c).is_none() && !is_paren(c)),
-                );
+                // `+44 (0)20` becomes `+1 415`: the `(0)` goes.
+                push_without_digits_parens(&mut out, between);
             } else {
                 out.push_str(between);
             }
@@ -1009,15 +1119,14 @@ pub(crate) fn render_known(
         }
         _ if shown_cc != repl.country_code => {
             // A national display cannot show another country's number: go international.
-            out.push(if wide { '\u{ff0b}' } else { '+' });
+            out.push_str(if wide { "\u{ff0b}" } else { "+" });
             push_number(&mut out, repl.country_code, wide);
-            out.push(if wide { '\u{3000}' } else { ' ' });
-            let lead = sh.digits[0].0;
-            out.push_str(&displayed[..lead]);
+            out.push_str(if wide { "\u{3000}" } else { " " });
+            out.push_str(sub(displayed, 0, sh.digits[0].0));
         }
-        Style::NanpOne => out.push_str(&displayed[..body_start]),
+        Style::NanpOne => out.push_str(sub(displayed, 0, body_start)),
         Style::National => {
-            out.push_str(&displayed[..body_start]);
+            out.push_str(sub(displayed, 0, body_start));
             if trunk0 {
                 rb.push(b'0');
             }
@@ -1031,7 +1140,7 @@ pub(crate) fn render_known(
     let mut k = rd.pre;
     for &g in &shown[..shown.len() - 1] {
         k += g;
-        seps.push(&displayed[sh.digits[k - 1].1..sh.digits[k].0]);
+        seps.push(sub(displayed, sh.digits[k - 1].1, sh.digits[k].0));
     }
     let own = written_groups(written, repl, rb.len(), rb[0] == b'0' && trunk0);
     let groups: Vec<usize> = if shown.len() == 1 {
@@ -1041,52 +1150,44 @@ pub(crate) fn render_known(
     } else {
         fit(&shown, rb.len())
     };
-    let mut chosen: Vec<String> = Vec::with_capacity(groups.len());
-    if groups.len() == shown.len() {
-        chosen.extend(seps.iter().map(|s| String::from(*s)));
-    } else {
-        let main: String = seps
-            .last()
-            .map(|s| s.chars().filter(|&c| !is_paren(c)).collect())
-            .unwrap_or_default();
-        let main = if main.is_empty() {
-            String::from(if wide { "\u{ff0d}" } else { "-" })
-        } else {
-            main
-        };
-        let paren_first = out.ends_with(is_open_paren)
-            && seps.first().is_some_and(|s| s.contains([')', '\u{ff09}']));
-        for i in 0..groups.len().saturating_sub(1) {
-            if i == 0 && paren_first {
-                chosen.push(String::from(seps[0]));
-            } else {
-                chosen.push(main.clone());
-            }
-        }
+    // With the displayed grouping, its separators; otherwise the displayed main separator
+    // (the last), parentheses dropped, except that `(03) ...` keeps its first pair.
+    let same = groups.len() == shown.len();
+    let mut main = String::new();
+    if let Some(s) = seps.last() {
+        push_without_digits_parens(&mut main, s);
     }
+    if main.is_empty() {
+        main.push_str(if wide { "\u{ff0d}" } else { "-" });
+    }
+    let ob = out.as_bytes();
+    let paren_first = (ob.ends_with(b"(") || ob.ends_with("\u{ff08}".as_bytes()))
+        && seps.first().is_some_and(|s| has_class(s, CLOSE));
     let mut at = 0;
     for (i, &g) in groups.iter().enumerate() {
-        for &b in &rb[at..at + g] {
+        for &b in rb.get(at..at + g).unwrap_or_default() {
             push_digit(&mut out, b, wide);
         }
         at += g;
-        if let Some(s) = chosen.get(i) {
-            if i + 1 < groups.len() {
-                out.push_str(s);
-            }
+        if i + 1 < groups.len() {
+            out.push_str(if same || i == 0 && paren_first {
+                seps.get(i).copied().unwrap_or_default()
+            } else {
+                &main
+            });
         }
     }
 
     // Extension.
-    let tail = &displayed[sh.main_end..];
+    let tail = sub(displayed, sh.main_end, displayed.len());
     match &repl.extension {
         None => out.push_str(tail),
         Some(e) => match ext_at(tail, 0) {
             Some((ds, de)) => {
-                let ext_wide = tail[ds..].starts_with(|c: char| c > '9');
-                out.push_str(&tail[..ds]);
+                let ext_wide = tail.as_bytes().get(ds).is_some_and(|&x| x >= 0x80);
+                out.push_str(sub(tail, 0, ds));
                 e.bytes().for_each(|b| push_digit(&mut out, b, ext_wide));
-                out.push_str(&tail[de..]);
+                out.push_str(sub(tail, de, tail.len()));
             }
             None => {
                 out.push_str(tail);
@@ -1175,22 +1276,22 @@ pub fn tel_href(
     finder: &Finder,
     replacements: &[Option<(&str, &PhoneNumber)>],
 ) -> Option<String> {
-    let h = href.trim();
-    if h.len() < 4 || !h.as_bytes()[..4].eq_ignore_ascii_case(b"tel:") {
+    let h = href.trim_ascii();
+    if !h.as_bytes().get(..4)?.eq_ignore_ascii_case(b"tel:") {
         return None;
     }
-    let rest = percent_decode(&h[4..]);
+    let rest = percent_decode(sub(h, 4, h.len()));
     let f = *finder.find(&rest).first()?;
-    let after = rest[f.end..].trim_start_matches(is_space);
-    if !rest[..f.start].trim_matches(is_space).is_empty()
-        || !(after.is_empty() || after.starts_with(';'))
-    {
+    // Only spaces before the number, and spaces or `;` parameters after it.
+    let b = rest.as_bytes();
+    let after = sub(&rest, skip_spaces(b, f.end), rest.len());
+    if skip_spaces(b, 0) < f.start || !(after.is_empty() || after.starts_with(';')) {
         return None;
     }
     let (_, repl) = replacements.get(f.target).copied().flatten()?;
-    let shown = &rest[f.start..f.end];
-    let shown_ext = ext_at(shown, Shape::of(shown).main_end)
-        .map(|(ds, de)| shown[ds..de].chars().filter_map(ascii_digit).collect());
+    let shown = sub(&rest, f.start, f.end);
+    let shown_ext =
+        ext_at(shown, Shape::of(shown).main_end).map(|(ds, de)| ascii_digits(shown, ds, de));
     let ext = repl
         .extension
         .clone()
@@ -1205,12 +1306,20 @@ pub fn tel_href(
     Some(out)
 }
 
+/// The offset of the first non-space at or after byte `i`.
+fn skip_spaces(b: &[u8], mut i: usize) -> usize {
+    while class_at(b, i).0 == SPACE {
+        i += class_at(b, i).1;
+    }
+    i
+}
+
 /// The `ext=` parameter of `;a=b;ext=12`.
 fn ext_param(params: &str) -> Option<String> {
     params.split(';').find_map(|p| {
-        let p = p.trim();
+        let p = p.trim_ascii();
         (p.len() > 4 && p.as_bytes()[..4].eq_ignore_ascii_case(b"ext="))
-            .then(|| p[4..].chars().filter_map(ascii_digit).collect::<String>())
+            .then(|| ascii_digits(p, 4, p.len()))
     })
 }
 

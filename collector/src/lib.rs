@@ -9,6 +9,7 @@ pub mod calls;
 pub mod check;
 pub mod cli;
 pub mod clock;
+pub mod csv;
 pub mod error;
 pub mod event;
 pub mod extract;

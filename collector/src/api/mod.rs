@@ -2,6 +2,7 @@
 //!
 //! - `POST /v1/events`: ingest a batch (see [`events::ingest`]).
 //! - `GET /v1/events`: read stored events back (tests, exports; see [`events::list`]).
+//! - `GET /v1/leads`, `GET /v1/visits`: lead and visit reports as JSON (see [`leads`]).
 //! - `GET /v1/config/{site}`: a loaded site config (see [`config_api::get_config`]).
 //! - `POST /v1/leases`, `POST /v1/leases/{id}/heartbeat`, `DELETE /v1/leases/{id}`,
 //!   `POST /v1/leases/{id}/release`: pool number leases (see [`leases`]).
@@ -10,6 +11,7 @@
 pub mod calls;
 pub mod config_api;
 pub mod events;
+pub mod leads;
 pub mod leases;
 
 use axum::routing::{get, post};
@@ -21,6 +23,8 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/events", post(events::ingest).get(events::list))
+        .route("/v1/leads", get(leads::list))
+        .route("/v1/visits", get(leads::visits))
         .route("/v1/config/{site}", get(config_api::get_config))
         .route("/v1/leases", post(leases::create))
         .route("/v1/leases/{id}", axum::routing::delete(leases::release))

@@ -7,6 +7,8 @@
 pub mod calls;
 pub mod events;
 pub mod html;
+pub mod leads;
+pub mod visits;
 
 use axum::extract::{RawQuery, State};
 use axum::http::header;
@@ -23,7 +25,9 @@ use html::Html;
 
 /// Report routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/", get(index))
+    Router::new()
+        .route("/", get(index))
+        .route("/leads.csv", get(leads::csv))
 }
 
 /// The report page; `?site=ID` narrows it to one site.
@@ -57,6 +61,8 @@ pub async fn index(
 
     let mut sections = Vec::new();
     sections.extend(events::sections(&state.db, &filter).await?);
+    sections.extend(visits::sections(&state.db, &filter).await?);
+    sections.extend(leads::sections(&state.db, &filter).await?);
     sections.extend(
         calls::sections(
             &state.db,
