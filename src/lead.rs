@@ -12,18 +12,25 @@
 use crate::outbox::push_hex_byte;
 use crate::phone::{PhoneNumber, Region};
 use crate::prelude::*;
+use crate::source::pattern_bytes;
+use crate::url;
 
-/// Maps full-width ASCII forms to ASCII and the ideographic space to a space; drops zero-width
-/// characters (they come with copy-paste and are invisible in the form).
+/// Maps full-width ASCII forms to ASCII, and the ideographic space and the other spaces that
+/// NFKC turns into a space (no-break, en/em/thin..., narrow no-break, medium mathematical) to a
+/// space; drops zero-width characters (they come with copy-paste and are invisible in the form).
 pub fn fold_width(s: &str) -> String {
-    s.chars()
-        .filter(|c| !matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'))
-        .map(|c| match c {
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            c => c,
-        })
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' => {}
+            '\u{ff01}'..='\u{ff5e}' => out.push(char::from((c as u32 - 0xfee0) as u8)),
+            '\u{3000}' | '\u{a0}' | '\u{2000}'..='\u{200a}' | '\u{202f}' | '\u{205f}' => {
+                out.push(' ')
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Normalizes an email address: width folded, trimmed, `mailto:` removed, ASCII lowercased.
@@ -33,18 +40,19 @@ pub fn fold_width(s: &str) -> String {
 pub fn normalize_email(input: &str) -> Result<String, &'static str> {
     let mut s = fold_width(input);
     s.make_ascii_lowercase();
-    let s = s.trim();
-    let s = s.strip_prefix("mailto:").unwrap_or(s).trim();
+    let s = s.trim_ascii();
+    let s = s.strip_prefix("mailto:").unwrap_or(s).trim_ascii();
     if s.is_empty() {
         return Err("empty");
     }
     if s.len() > 254 {
         return Err("too long");
     }
-    let Some((local, domain)) = s.split_once('@') else {
+    let Some(at) = url::find(s, b'@') else {
         return Err("missing @");
     };
-    if domain.contains('@') {
+    let (local, domain) = url::at(s, at);
+    if url::find(domain, b'@').is_some() {
         return Err("more than one @");
     }
     if local.is_empty() {
@@ -53,25 +61,45 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
     if domain.is_empty() {
         return Err("missing domain after @");
     }
-    let bad = |c: char| c.is_whitespace() || c.is_control() || "\"(),:;<>[\\]".contains(c);
+    let bad = |c: char| {
+        c <= ' '
+            || ('\u{7f}'..='\u{9f}').contains(&c)
+            || c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']'
+            )
+    };
     if s.chars().any(bad) {
         return Err("unexpected character");
     }
-    if local.len() > 64 || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+    let l = local.as_bytes();
+    if l.len() > 64
+        || l.first() == Some(&b'.')
+        || l.last() == Some(&b'.')
+        || l.windows(2).any(|w| w == b"..")
+    {
         return Err("check the part before @");
     }
-    if !domain.contains('.') {
+    if url::find(domain, b'.').is_none() {
         return Err("domain needs a dot");
     }
-    let labels_ok = domain.split('.').all(|l| {
-        !l.is_empty()
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
-    });
-    let tld = domain.rsplit('.').next().unwrap_or("");
-    if !labels_ok || tld.chars().count() < 2 || tld.bytes().all(|b| b.is_ascii_digit()) {
+    let mut tld = "";
+    for label in url::split_on(domain, b'.') {
+        let b = label.as_bytes();
+        let ok = !b.is_empty()
+            && b.first() != Some(&b'-')
+            && b.last() != Some(&b'-')
+            && b.iter()
+                .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || !c.is_ascii());
+        if !ok {
+            return Err("check the domain");
+        }
+        tld = label;
+    }
+    // Characters, not bytes: continuation bytes do not count.
+    let tld_chars = tld.bytes().filter(|b| b & 0xc0 != 0x80).count();
+    if tld_chars < 2 || tld.bytes().all(|b| b.is_ascii_digit()) {
         return Err("check the domain");
     }
     Ok(s.into())
@@ -156,122 +184,110 @@ impl FieldKind {
 /// Classifies a form field from its `type`, `name`, `id` and `autocomplete` attributes (any
 /// case; pass `""` for a missing one). Secrets and card fields are recognized first and err on
 /// the side of not reading; `autocomplete` is trusted next, then `type`, then names.
+///
+/// Word lists are comma-separated patterns (ASCII case-insensitive, `*` as in
+/// [`crate::source::pattern_matches`]): compact data instead of code.
 pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str) -> FieldKind {
-    let ty = input_type.trim().to_ascii_lowercase();
-    let ac = autocomplete.to_ascii_lowercase();
-    let ac_tokens = || ac.split_ascii_whitespace();
+    use FieldKind::*;
+    let ty = input_type.trim_ascii().as_bytes();
+    let ty_is = |list: &[u8]| one_of(list, &|p| p.eq_ignore_ascii_case(ty));
+    let ac_has = |list: &[u8]| {
+        autocomplete
+            .split_ascii_whitespace()
+            .any(|t| one_of(list, &|p| pattern_bytes(p, t.as_bytes())))
+    };
     // Names compared with separators removed: "First-Name", "first_name", "firstName" alike.
-    let key = |s: &str| -> String {
-        s.chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
+    let key = |s: &str| -> Vec<u8> { s.bytes().filter(u8::is_ascii_alphanumeric).collect() };
+    let keys = [key(name), key(id)];
+    let any_key = |list: &[u8]| {
+        keys.iter()
+            .any(|k| one_of(list, &|p| contains_ignore_case(k, p)))
     };
-    let words = |s: &str| -> Vec<String> {
-        s.split(|c: char| !c.is_ascii_alphanumeric())
-            .map(|w| w.to_ascii_lowercase())
-            .collect()
+    // Whole words: runs of ASCII letters and digits.
+    let any_word = |list: &[u8]| {
+        [name, id].iter().any(|s| {
+            s.as_bytes()
+                .split(|b| !b.is_ascii_alphanumeric())
+                .any(|w| one_of(list, &|p| pattern_bytes(p, w)))
+        })
     };
-    let (nk, ik) = (key(name), key(id));
-    let keys = [nk.as_str(), ik.as_str()];
-    let mut ws = words(name);
-    ws.extend(words(id));
-    let any_key = |subs: &[&str]| keys.iter().any(|k| subs.iter().any(|s| k.contains(s)));
-    let any_word = |f: &dyn Fn(&str) -> bool| ws.iter().any(|w| f(w));
 
-    if ty == "password"
-        || ac_tokens().any(|t| matches!(t, "current-password" | "new-password" | "one-time-code"))
-        || any_key(&["pass", "pwd", "secret", "csrf", "token", "socialsecurity"])
-        || any_word(&|w| matches!(w, "pin" | "otp" | "ssn"))
+    if ty_is(b"password")
+        || ac_has(b"current-password,new-password,one-time-code")
+        || any_key(b"pass,pwd,secret,csrf,token,socialsecurity")
+        || any_word(b"pin,otp,ssn")
     {
-        return FieldKind::Password;
+        return Password;
     }
-    if ac_tokens().any(|t| t.starts_with("cc-"))
-        || any_key(&[
-            "card",
-            "cvc",
-            "cvv",
-            "csc",
-            "securitycode",
-            "iban",
-            "ccnum",
-            "ccexp",
-        ])
-        || any_word(&|w| w == "cc")
+    if ac_has(b"cc-*")
+        || any_key(b"card,cvc,cvv,csc,securitycode,iban,ccnum,ccexp")
+        || any_word(b"cc")
     {
-        return FieldKind::Card;
+        return Card;
     }
-    if matches!(
-        ty.as_str(),
-        "hidden"
-            | "submit"
-            | "button"
-            | "reset"
-            | "image"
-            | "file"
-            | "checkbox"
-            | "radio"
-            | "range"
-            | "color"
-            | "date"
-            | "datetime-local"
-            | "month"
-            | "week"
-            | "time"
-            | "number"
+    if ty_is(
+        b"hidden,submit,button,reset,image,file,checkbox,radio,range,color,date,\
+          datetime-local,month,week,time,number",
     ) {
-        return FieldKind::Other;
+        return Other;
     }
-    for t in ac_tokens() {
-        match t {
-            "email" => return FieldKind::Email,
-            t if t.starts_with("tel") => return FieldKind::Tel,
-            "organization" => return FieldKind::Company,
-            "name" | "given-name" | "family-name" | "additional-name" | "nickname" => {
-                return FieldKind::Name
+    const AUTOCOMPLETE: [(FieldKind, &[u8]); 5] = [
+        (Email, b"email"),
+        (Tel, b"tel*"),
+        (Company, b"organization"),
+        (
+            Name,
+            b"name,given-name,family-name,additional-name,nickname",
+        ),
+        (
+            Other,
+            b"username,organization-title,street-address,postal-code,country,country-name,\
+              url,bday,sex",
+        ),
+    ];
+    for t in autocomplete.split_ascii_whitespace() {
+        for (kind, list) in AUTOCOMPLETE {
+            if one_of(list, &|p| pattern_bytes(p, t.as_bytes())) {
+                return kind;
             }
-            "username" | "organization-title" | "street-address" | "postal-code" | "country"
-            | "country-name" | "url" | "bday" | "sex" => return FieldKind::Other,
-            _ => {}
         }
     }
-    if ty == "email" {
-        return FieldKind::Email;
+    if ty_is(b"email") {
+        return Email;
     }
-    if ty == "tel" {
-        return FieldKind::Tel;
+    if ty_is(b"tel") {
+        return Tel;
     }
-    if any_key(&["email", "mailaddress"]) || any_word(&|w| w == "mail") {
-        return FieldKind::Email;
+    if any_key(b"email,mailaddress") || any_word(b"mail") {
+        return Email;
     }
-    if any_key(&["phone", "mobile", "denwa", "keitai"]) || any_word(&|w| w.starts_with("tel")) {
-        return FieldKind::Tel;
+    if any_key(b"phone,mobile,denwa,keitai") || any_word(b"tel*") {
+        return Tel;
     }
-    if any_key(&[
-        "company",
-        "organization",
-        "organisation",
-        "business",
-        "kaisha",
-    ]) || any_word(&|w| matches!(w, "org" | "firm" | "corp"))
+    if any_key(b"company,organization,organisation,business,kaisha") || any_word(b"org,firm,corp") {
+        return Company;
+    }
+    if !any_key(b"username,filename,hostname,domainname,pathname,screenname")
+        && (any_key(b"name,surname,shimei,namae,furigana") || any_word(b"fname,lname,sei,mei"))
     {
-        return FieldKind::Company;
+        return Name;
     }
-    let not_person = [
-        "username",
-        "filename",
-        "hostname",
-        "domainname",
-        "pathname",
-        "screenname",
-    ];
-    if !any_key(&not_person)
-        && (any_key(&["name", "surname", "shimei", "namae", "furigana"])
-            || any_word(&|w| matches!(w, "fname" | "lname" | "sei" | "mei")))
-    {
-        return FieldKind::Name;
-    }
-    FieldKind::Other
+    Other
+}
+
+/// Whether `f` accepts one of the comma-separated entries of `list`.
+#[inline(never)]
+fn one_of(list: &[u8], f: &dyn Fn(&[u8]) -> bool) -> bool {
+    list.split(|&b| b == b',').any(f)
+}
+
+/// Whether `hay` contains `needle` (ASCII case-insensitive); a naive search is plenty for
+/// attribute values.
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    (0..=hay.len()).any(|i| {
+        hay.get(i..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 const K: [u32; 64] = [
@@ -292,48 +308,63 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
         0x5be0cd19,
     ];
-    let mut msg = data.to_vec();
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
+    let mut blocks = data.chunks_exact(64);
+    for block in &mut blocks {
+        compress(&mut h, block);
     }
-    msg.extend_from_slice(&((data.len() as u64).wrapping_mul(8)).to_be_bytes());
-    for block in msg.chunks_exact(64) {
-        let mut w = [0u32; 64];
-        for (i, word) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..64 {
-            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16]
-                .wrapping_add(s0)
-                .wrapping_add(w[i - 7])
-                .wrapping_add(s1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
-        for i in 0..64 {
-            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
-            let ch = (e & f) ^ (!e & g);
-            let t1 = hh
-                .wrapping_add(s1)
-                .wrapping_add(ch)
-                .wrapping_add(K[i])
-                .wrapping_add(w[i]);
-            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
-            let maj = (a & b) ^ (a & c) ^ (b & c);
-            let t2 = s0.wrapping_add(maj);
-            (hh, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
-            *x = x.wrapping_add(y);
-        }
+    // The last partial block, 0x80, zeros and the bit length: one or two more blocks.
+    let rest = blocks.remainder();
+    let mut tail = [0u8; 128];
+    for (t, b) in tail.iter_mut().zip(rest.iter().chain(&[0x80])) {
+        *t = *b;
+    }
+    let n = if rest.len() < 56 { 64 } else { 128 };
+    let bits = (data.len() as u64).wrapping_mul(8).to_be_bytes();
+    for (t, b) in tail.iter_mut().skip(n - 8).zip(bits) {
+        *t = b;
+    }
+    for block in tail.chunks_exact(64).take(n / 64) {
+        compress(&mut h, block);
     }
     let mut out = [0u8; 32];
     for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
         chunk.copy_from_slice(&word.to_be_bytes());
     }
     out
+}
+
+/// One 64-byte block of SHA-256 (not inlined: it has two callers).
+#[inline(never)]
+fn compress(h: &mut [u32; 8], block: &[u8]) {
+    let mut w = [0u32; 64];
+    for (x, word) in w.iter_mut().zip(block.chunks_exact(4)) {
+        *x = word.iter().fold(0, |n, &b| n << 8 | u32::from(b));
+    }
+    for i in 16..64 {
+        let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+        let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16]
+            .wrapping_add(s0)
+            .wrapping_add(w[i - 7])
+            .wrapping_add(s1);
+    }
+    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = *h;
+    for (k, wi) in K.iter().zip(w) {
+        let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+        let ch = (e & f) ^ (!e & g);
+        let t1 = hh
+            .wrapping_add(s1)
+            .wrapping_add(ch)
+            .wrapping_add(*k)
+            .wrapping_add(wi);
+        let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+        let maj = (a & b) ^ (a & c) ^ (b & c);
+        let t2 = s0.wrapping_add(maj);
+        (hh, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
+    }
+    for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+        *x = x.wrapping_add(y);
+    }
 }
 
 /// Lowercase hex SHA-256 of a (normalized) value's UTF-8: what `send: hashed` puts in events.

@@ -526,11 +526,14 @@ fn backoff_delay(limits: &Limits, attempts: u32, random: u32) -> u64 {
     let shift = attempts.saturating_sub(1).min(32);
     // At most `u32::MAX` ms (49 days), so the scaling stays in 64 bits (128-bit division
     // would cost a kilobyte of wasm).
-    let ceiling = limits
-        .backoff_base_ms
-        .saturating_mul(1 << shift)
-        .min(limits.backoff_cap_ms)
-        .min(u64::from(u32::MAX));
+    // `base << shift`, saturating (`saturating_mul` would need a 128-bit multiply too).
+    let base = limits.backoff_base_ms;
+    let doubled = if base.leading_zeros() < shift {
+        u64::MAX
+    } else {
+        base << shift
+    };
+    let ceiling = doubled.min(limits.backoff_cap_ms).min(u64::from(u32::MAX));
     ceiling * u64::from(random) / u64::from(u32::MAX)
 }
 
@@ -566,9 +569,12 @@ pub fn uuid_v7(unix_ms: u64, random: &[u8; 10]) -> String {
 
 /// Appends a byte as two lowercase hex digits.
 pub(crate) fn push_hex_byte(out: &mut String, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(HEX[usize::from(b >> 4)] as char);
-    out.push(HEX[usize::from(b & 0x0f)] as char);
+    const HEX: &str = "0123456789abcdef";
+    for nibble in [b >> 4, b & 0x0f] {
+        // `push_str` of a one-byte slice: `push(char)` would carry the multi-byte encoder.
+        let i = usize::from(nibble);
+        out.push_str(HEX.get(i..i + 1).unwrap_or_default());
+    }
 }
 
 /// Whether `s` is a storable id: 1–64 characters of `A-Z a-z 0-9 - _`, starting with a letter

@@ -483,7 +483,7 @@ pub fn pattern_matches(pattern: &str, text: &str) -> bool {
 
 /// [`pattern_matches`] over bytes.
 #[inline(never)]
-fn pattern_bytes(p: &[u8], t: &[u8]) -> bool {
+pub(crate) fn pattern_bytes(p: &[u8], t: &[u8]) -> bool {
     let (mut pi, mut ti) = (0, 0);
     // Where the last `*` was, and the text position it currently covers up to.
     let mut star: Option<(usize, usize)> = None;
