@@ -35,6 +35,7 @@ pub mod config;
 pub mod event;
 pub mod json;
 pub mod lead;
+pub mod lease;
 pub mod outbox;
 pub mod phone;
 pub mod privacy;

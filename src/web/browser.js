@@ -113,8 +113,8 @@ export function mutationRoots(records) {
 }
 
 // POSTs `body` as text/plain (a CORS simple request: no preflight) with keepalive, so the request
-// outlives the page; aborts after `timeoutMs`. Calls `done(status, retryAfterSeconds)`; status 0
-// means no answer (offline, DNS, CORS, timeout).
+// outlives the page; aborts after `timeoutMs`. Calls `done(status, retryAfterSeconds, text)`;
+// status 0 means no answer (offline, DNS, CORS, timeout).
 export function post(url, body, timeoutMs, done) {
   let ctrl = null;
   try { ctrl = new AbortController(); } catch (e) { /* old browsers: no timeout */ }
@@ -129,8 +129,14 @@ export function post(url, body, timeoutMs, done) {
     p = Promise.reject(e);
   }
   p.then(
-    (r) => { clearTimeout(timer); done(r.status, parseInt(r.headers.get('retry-after'), 10) || 0); },
-    () => { clearTimeout(timer); done(0, 0); },
+    (r) => {
+      const ra = parseInt(r.headers.get('retry-after'), 10) || 0;
+      r.text().then(
+        (t) => { clearTimeout(timer); done(r.status, ra, t); },
+        () => { clearTimeout(timer); done(r.status, ra, ''); },
+      );
+    },
+    () => { clearTimeout(timer); done(0, 0, ''); },
   );
 }
 

@@ -10,6 +10,7 @@
 mod delivery;
 mod dom;
 mod leads;
+mod leases;
 mod storage;
 mod visits;
 
@@ -68,6 +69,9 @@ pub struct App {
     /// What each target currently becomes (index = target index); `None`: left as is.
     numbers: RefCell<Vec<Option<Replacement>>>,
     touch: Touch,
+    /// The source rule that matched this visit.
+    rule: Option<usize>,
+    leases: leases::Leases,
     visitor: RefCell<String>,
     visits: visits::Visits,
     listeners: RefCell<Vec<(String, Function)>>,
@@ -176,22 +180,15 @@ pub fn start(config_text: &str, collector: &str, listeners: Array) -> Result<Sni
         for (target, choice) in map {
             numbers[*target] = match choice {
                 NumberChoice::Fixed(r) => Some(r.clone()),
-                // Visitor-level pools lease from the collector; until a lease exists the
-                // pool's fallback number is shown.
-                NumberChoice::Pool(name) => config.pool(name).map(|p| p.fallback.clone()),
+                // Visitor-level pools: decided by `leases::prepare` below.
+                NumberChoice::Pool(_) => None,
             };
         }
     }
 
     // Lets the loader hide tel: links on the next page until the swap (see js/loader.js).
-    store.set(
-        "swaps",
-        if numbers.iter().any(Option::is_some) {
-            "1"
-        } else {
-            "0"
-        },
-    );
+    let swapping = config.numbers_for(rule).is_some_and(|m| !m.is_empty());
+    store.set("swaps", if swapping { "1" } else { "0" });
 
     let delivery = Delivery::new(collector, &config.site, Rc::clone(&store));
     delivery.set_enabled(allowed);
@@ -207,11 +204,14 @@ pub fn start(config_text: &str, collector: &str, listeners: Array) -> Result<Sni
         finder,
         numbers: RefCell::new(numbers),
         touch,
+        rule,
+        leases: leases::Leases::new(collector),
         visitor: RefCell::new(visitor),
         visits,
         listeners: RefCell::new(Vec::new()),
         observer: RefCell::new(None),
     });
+    leases::prepare(&app, &mut app.numbers.borrow_mut(), allowed);
     // `ringtrail('on', ...)` calls queued before we were ready must hear the first swaps.
     for args in listeners.iter() {
         let _ = command(&app, &args.unchecked_into());
@@ -231,6 +231,7 @@ pub fn start(config_text: &str, collector: &str, listeners: Array) -> Result<Sni
     dispatch(&document, "ringtrail:ready", &swaps);
 
     visits::install(&app);
+    leases::install(&app);
     leads::install(&app);
     delivery::install(&app);
     Ok(Snippet { app })
