@@ -381,7 +381,7 @@ fn is_joiner(c: u8) -> bool {
 }
 
 /// `s[a..b]`, or `""` when that is not a substring (never, for offsets found by scanning).
-fn sub(s: &str, a: usize, b: usize) -> &str {
+pub(crate) fn sub(s: &str, a: usize, b: usize) -> &str {
     s.get(a..b).unwrap_or("")
 }
 
@@ -544,15 +544,8 @@ pub struct Found {
 #[derive(Debug, Clone)]
 pub struct Finder {
     targets: Vec<PhoneNumber>,
-    keys: Vec<Key>,
     region: Region,
     min_digits: usize,
-}
-
-#[derive(Debug, Clone)]
-struct Key {
-    cc: ([u8; 5], usize),
-    nsn: Vec<u8>,
 }
 
 /// The most digits one candidate collects; the longest form (`011 44 0 20 7946 0018`) has 16.
@@ -562,13 +555,6 @@ impl Finder {
     /// A finder for `targets`; `region` is the site's country (its international call prefix,
     /// such as `011` or `010`, is recognised besides `00` and `+`).
     pub fn new(targets: &[PhoneNumber], region: Region) -> Finder {
-        let keys: Vec<Key> = targets
-            .iter()
-            .map(|t| Key {
-                cc: ascii_number(t.country_code),
-                nsn: t.national.bytes().collect(),
-            })
-            .collect();
         let min_digits = targets
             .iter()
             .map(|t| t.national.len() + usize::from(t.trunk_zero()))
@@ -577,7 +563,6 @@ impl Finder {
             .max(1);
         Finder {
             targets: targets.to_vec(),
-            keys,
             region,
             min_digits,
         }
@@ -712,8 +697,8 @@ impl Finder {
         }
         let d = &digits[..n];
         let mut best: Option<(usize, u8, usize, usize)> = None; // (len, rank, target, end)
-        for (ti, k) in self.keys.iter().enumerate() {
-            let Some(l) = self.match_len(k, d, plus) else {
+        for (ti, t) in self.targets.iter().enumerate() {
+            let Some(l) = self.match_len(t, d, plus) else {
                 continue;
             };
             if !can_end[l - 1] {
@@ -721,7 +706,7 @@ impl Finder {
             }
             let mut end = ends[l - 1];
             let ext = ext_at(text, end);
-            let rank = match (&self.targets[ti].extension, ext) {
+            let rank = match (&t.extension, ext) {
                 (Some(want), Some((ds, de))) if digits_eq(text, ds, de, want) => 2,
                 (Some(_), _) => continue,
                 (None, _) => 1,
@@ -745,43 +730,46 @@ impl Finder {
         Some(Found { start, end, target })
     }
 
-    /// How many of the digits `d` display target `k`, the longest form first.
-    fn match_len(&self, k: &Key, d: &[u8], plus: bool) -> Option<usize> {
+    /// How many of the digits `d` display target `t`, the longest form first.
+    fn match_len(&self, t: &PhoneNumber, d: &[u8], plus: bool) -> Option<usize> {
         if plus {
-            return intl_len(k, d, 0);
+            return intl_len(t, d, 0);
         }
         let mut best = None;
         if d.starts_with(b"00") {
-            best = intl_len(k, d, 2);
+            best = intl_len(t, d, 2);
         }
         if let Some(x) = self.region.exit_code().filter(|x| d.starts_with(x)) {
-            best = best.max(intl_len(k, d, x.len()));
+            best = best.max(intl_len(t, d, x.len()));
         }
-        let trunk = if k.cc.1 == 1 && k.cc.0[0] == b'1' {
+        let nsn = t.national.as_bytes();
+        let trunk = if t.country_code == 1 {
             // NANP: an optional leading 1.
-            if d.starts_with(&k.nsn) {
-                best = best.max(Some(k.nsn.len()));
+            if d.starts_with(nsn) {
+                best = best.max(Some(nsn.len()));
             }
             b'1'
         } else {
             b'0'
         };
-        if d.first() == Some(&trunk) && d[1..].starts_with(&k.nsn) {
-            best = best.max(Some(1 + k.nsn.len()));
+        if d.first() == Some(&trunk) && d.get(1..).is_some_and(|r| r.starts_with(nsn)) {
+            best = best.max(Some(1 + nsn.len()));
         }
         best
     }
 }
 
 /// Digits of `CC [0] NSN` from `d[off..]`.
-fn intl_len(k: &Key, d: &[u8], off: usize) -> Option<usize> {
-    let cc = &k.cc.0[..k.cc.1];
-    let rest = d[off..].strip_prefix(cc)?;
+fn intl_len(t: &PhoneNumber, d: &[u8], off: usize) -> Option<usize> {
+    let (b, l) = ascii_number(t.country_code);
+    let cc = &b[..l];
+    let nsn = t.national.as_bytes();
+    let rest = d.get(off..)?.strip_prefix(cc)?;
     let at = off + cc.len();
-    if rest.starts_with(&k.nsn) {
-        Some(at + k.nsn.len())
-    } else if cc != b"1" && rest.first() == Some(&b'0') && rest[1..].starts_with(&k.nsn) {
-        Some(at + 1 + k.nsn.len())
+    if rest.starts_with(nsn) {
+        Some(at + nsn.len())
+    } else if t.country_code != 1 && rest.first() == Some(&b'0') && rest[1..].starts_with(nsn) {
+        Some(at + 1 + nsn.len())
     } else {
         None
     }

@@ -34,7 +34,7 @@
 //! assert_eq!(p.swaps[0].after, "(050) 1111-2222");
 //! ```
 
-use crate::phone::{render_known, Finder, PhoneNumber, Shape};
+use crate::phone::{render_known, sub, Finder, PhoneNumber, Shape};
 use crate::prelude::*;
 
 /// New text for one piece.
@@ -115,7 +115,7 @@ pub fn plan(
         let Some((written, repl)) = replacements.get(f.target).copied().flatten() else {
             continue;
         };
-        let shown = &joined[f.start..f.end];
+        let shown = sub(&joined, f.start, f.end);
         let cc = finder.targets()[f.target].country_code;
         let rendered = render_known(shown, Some(cc), written, repl);
         if rendered == shown {
@@ -151,12 +151,12 @@ pub fn plan(
         let mut text = String::with_capacity(pieces[piece].len() + 8);
         let mut at = starts[piece];
         while i < ops.len() && ops[i].piece == piece {
-            text.push_str(&joined[at..ops[i].start]);
+            text.push_str(sub(&joined, at, ops[i].start));
             text.push_str(&ops[i].text);
             at = ops[i].end;
             i += 1;
         }
-        text.push_str(&joined[at..end]);
+        text.push_str(sub(&joined, at, end));
         out.edits.push(Edit { piece, text });
     }
     out
@@ -198,12 +198,12 @@ fn split_ops(
         for k in 0..common {
             let (s, e) = slots[k];
             let (rs, re) = digits[k];
-            if shown[s..e] != rendered[rs..re] {
+            if sub(shown, s, e) != sub(rendered, rs, re) {
                 ops.push(Op {
                     piece: piece_of(base + s),
                     start: base + s,
                     end: base + e,
-                    text: String::from(&rendered[rs..re]),
+                    text: String::from(sub(rendered, rs, re)),
                 });
             }
         }
@@ -211,7 +211,7 @@ fn split_ops(
             let (s, e) = slots[na - 1];
             let extra: String = digits[na..]
                 .iter()
-                .map(|&(rs, re)| &rendered[rs..re])
+                .map(|&(rs, re)| sub(rendered, rs, re))
                 .collect();
             ops.push(Op {
                 piece: piece_of(base + s),
@@ -269,12 +269,12 @@ fn segment_ops(
             r2 = best.unwrap_or(r2);
         }
         let text = if r2 > r {
-            &rendered[b.digits[r].0..b.digits[r2 - 1].1]
+            sub(rendered, b.digits[r].0, b.digits[r2 - 1].1)
         } else {
             ""
         };
         let (s, e) = (a.digits[k].0, a.digits[k2 - 1].1);
-        if shown[s..e] != *text {
+        if sub(shown, s, e) != text {
             ops.push(Op {
                 piece,
                 start: base + s,
@@ -293,11 +293,11 @@ fn apply(shown: &str, base: usize, ops: &[Op]) -> String {
     let mut out = String::with_capacity(shown.len() + 8);
     let mut at = 0;
     for o in ops {
-        out.push_str(&shown[at..o.start - base]);
+        out.push_str(sub(shown, at, o.start - base));
         out.push_str(&o.text);
         at = o.end - base;
     }
-    out.push_str(&shown[at..]);
+    out.push_str(sub(shown, at, shown.len()));
     out
 }
 
