@@ -73,12 +73,13 @@ impl Plan {
     }
 }
 
-/// A change at a byte range of the joined run, made in one piece.
+/// A change at a byte range of the joined run, made in one piece: the new text is the byte
+/// range `text` of the plan's buffer of rendered numbers (no string per op).
 struct Op {
     piece: usize,
     start: usize,
     end: usize,
-    text: String,
+    text: (usize, usize),
 }
 
 /// Plans the swaps in one inline run of text pieces.
@@ -111,6 +112,8 @@ pub fn plan(
     let piece_of = |b: usize| starts.partition_point(|&s| s <= b) - 1;
 
     let mut ops: Vec<Op> = Vec::new();
+    // Every rendered number, one after the other; ops point into it.
+    let mut buf = String::new();
     for f in found {
         let Some((written, repl)) = replacements.get(f.target).copied().flatten() else {
             continue;
@@ -122,21 +125,23 @@ pub fn plan(
             continue;
         }
         let first = ops.len();
+        let off = buf.len();
+        buf.push_str(&rendered);
         let p0 = piece_of(f.start);
         if p0 == piece_of(f.end - 1) {
             ops.push(Op {
                 piece: p0,
                 start: f.start,
                 end: f.end,
-                text: rendered,
+                text: (off, buf.len()),
             });
         } else {
-            split_ops(shown, f.start, &rendered, &piece_of, &mut ops);
+            split_ops(shown, f.start, &rendered, off, &piece_of, &mut ops);
         }
         out.swaps.push(Swap {
             target: f.target,
             before: String::from(shown),
-            after: apply(shown, f.start, &ops[first..]),
+            after: apply(shown, f.start, &ops[first..], &buf),
         });
     }
     // Ops come in text order (matches left to right, digits left to right), hence in piece
@@ -152,7 +157,7 @@ pub fn plan(
         let mut at = starts[piece];
         while i < ops.len() && ops[i].piece == piece {
             text.push_str(sub(&joined, at, ops[i].start));
-            text.push_str(&ops[i].text);
+            text.push_str(sub(&buf, ops[i].text.0, ops[i].text.1));
             at = ops[i].end;
             i += 1;
         }
@@ -175,10 +180,12 @@ pub fn plan_attr(
 }
 
 /// Digit-by-digit ops for a number `shown` (at byte `base` of the run) split over pieces.
+/// `rendered` sits at byte `off` of the plan's buffer.
 fn split_ops(
     shown: &str,
     base: usize,
     rendered: &str,
+    off: usize,
     piece_of: &dyn Fn(usize) -> usize,
     ops: &mut Vec<Op>,
 ) {
@@ -186,7 +193,7 @@ fn split_ops(
     let b = Shape::of(rendered);
     let (ga, gb) = (a.groups(0), b.groups(0));
     if ga.len() != gb.len() {
-        segment_ops(shown, base, rendered, (&a, &b), &gb, piece_of, ops);
+        segment_ops(shown, base, (rendered, off), (&a, &b), &gb, piece_of, ops);
         return;
     }
     // Same number of groups: group by group (the same grouping is a pure digit substitution).
@@ -203,21 +210,18 @@ fn split_ops(
                     piece: piece_of(base + s),
                     start: base + s,
                     end: base + e,
-                    text: String::from(sub(rendered, rs, re)),
+                    text: (off + rs, off + re),
                 });
             }
         }
         if nb > na {
+            // The extra digits of a group are contiguous in `rendered`.
             let (s, e) = slots[na - 1];
-            let extra: String = digits[na..]
-                .iter()
-                .map(|&(rs, re)| sub(rendered, rs, re))
-                .collect();
             ops.push(Op {
                 piece: piece_of(base + s),
                 start: base + e,
                 end: base + e,
-                text: extra,
+                text: (off + digits[na].0, off + digits[nb - 1].1),
             });
         }
         for &(s, e) in &slots[common..] {
@@ -225,7 +229,7 @@ fn split_ops(
                 piece: piece_of(base + s),
                 start: base + s,
                 end: base + e,
-                text: String::new(),
+                text: (0, 0),
             });
         }
         ia += na;
@@ -240,7 +244,7 @@ fn split_ops(
 fn segment_ops(
     shown: &str,
     base: usize,
-    rendered: &str,
+    (rendered, off): (&str, usize),
     (a, b): (&Shape, &Shape),
     gb: &[usize],
     piece_of: &dyn Fn(usize) -> usize,
@@ -268,18 +272,18 @@ fn segment_ops(
             }
             r2 = best.unwrap_or(r2);
         }
-        let text = if r2 > r {
-            sub(rendered, b.digits[r].0, b.digits[r2 - 1].1)
+        let (rs, re) = if r2 > r {
+            (b.digits[r].0, b.digits[r2 - 1].1)
         } else {
-            ""
+            (0, 0)
         };
         let (s, e) = (a.digits[k].0, a.digits[k2 - 1].1);
-        if sub(shown, s, e) != text {
+        if sub(shown, s, e) != sub(rendered, rs, re) {
             ops.push(Op {
                 piece,
                 start: base + s,
                 end: base + e,
-                text: String::from(text),
+                text: (off + rs, off + re),
             });
         }
         r = r2;
@@ -288,13 +292,13 @@ fn segment_ops(
 }
 
 /// `shown` (at byte `base` of the run) with `ops` applied.
-fn apply(shown: &str, base: usize, ops: &[Op]) -> String {
+fn apply(shown: &str, base: usize, ops: &[Op], buf: &str) -> String {
     // `ops` are in text order (see `plan`).
     let mut out = String::with_capacity(shown.len() + 8);
     let mut at = 0;
     for o in ops {
         out.push_str(sub(shown, at, o.start - base));
-        out.push_str(&o.text);
+        out.push_str(sub(buf, o.text.0, o.text.1));
         at = o.end - base;
     }
     out.push_str(sub(shown, at, shown.len()));
