@@ -111,6 +111,10 @@ impl SyntaxError {
 /// Deepest nesting accepted; deeper documents are rejected rather than risking the stack.
 const MAX_DEPTH: usize = 64;
 
+/// What `Parser::peek` returns at the end of the text: no byte maps to it, so a NUL byte in the
+/// text is still reported as the byte it is.
+const END: char = '\u{100}';
+
 /// Parses a JSON document.
 ///
 /// # Errors
@@ -123,302 +127,289 @@ const MAX_DEPTH: usize = 64;
 /// ```
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
     let mut p = Parser {
-        src: text.as_bytes(),
+        text,
         pos: 0,
-        path: Vec::new(),
+        path: String::new(),
+        message: "",
     };
-    p.skip_ws();
-    let v = p.value(0)?;
-    p.skip_ws();
-    if p.pos < p.src.len() {
-        return Err(p.error("unexpected text after the end of the document"));
+    match p.document() {
+        Some(v) => Ok(v),
+        None => Err(p.error()),
     }
-    Ok(v)
 }
 
-enum Seg {
-    Key(String),
-    Index(usize),
-}
-
+/// Recursive descent over the bytes of a `&str`.
+///
+/// Why this shape (it is shipped in the wasm, so bytes count):
+/// - A failing step records its message in `message` and returns `None`; the position and path
+///   it leaves behind say where. `parse` turns them into a [`SyntaxError`] once, so each error
+///   site is a store and a return instead of building a large `Result` in place.
+/// - The path is one `String` that members and items append to and truncate after their value;
+///   on an error the `?` skips the truncation, so the path still names the failing value.
+/// - Strings copy the `&str` runs between escapes (they always end on an ASCII byte, so they are
+///   char boundaries) and push chars only for escapes: no UTF-8 re-validation or lossy decoding.
+/// - Slices use `get`, never indexing, so no panic and formatting code is linked.
 struct Parser<'a> {
-    src: &'a [u8],
+    text: &'a str,
     pos: usize,
-    path: Vec<Seg>,
+    /// JSON path of the value being read.
+    path: String,
+    /// Why parsing stopped (set by `fail`).
+    message: &'static str,
 }
 
 impl Parser<'_> {
-    fn error(&self, message: &'static str) -> SyntaxError {
-        let before = &self.src[..self.pos.min(self.src.len())];
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        // Count characters, not bytes, so columns match what an editor shows.
-        let column = 1 + before[line_start..]
-            .iter()
-            .filter(|&&b| (b & 0xC0) != 0x80)
-            .count();
-        let mut path = String::new();
-        for seg in &self.path {
-            match seg {
-                Seg::Key(k) => push_key(&mut path, k),
-                Seg::Index(i) => push_index(&mut path, *i),
+    #[cold]
+    fn fail<T>(&mut self, message: &'static str) -> Option<T> {
+        self.message = message;
+        None
+    }
+
+    /// The error where parsing stopped: line and column (in characters, as an editor shows them)
+    /// are counted only now.
+    #[cold]
+    fn error(&mut self) -> SyntaxError {
+        let (mut line, mut column) = (1, 1);
+        for &b in self.text.as_bytes().iter().take(self.pos) {
+            if b == b'\n' {
+                line += 1;
+                column = 1;
+            } else if b & 0xC0 != 0x80 {
+                column += 1;
             }
         }
         SyntaxError {
-            path,
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            column: u32::try_from(column).unwrap_or(u32::MAX),
-            message,
+            path: core::mem::take(&mut self.path),
+            line,
+            column,
+            message: self.message,
         }
     }
 
-    fn peek(&self) -> Option<u8> {
-        self.src.get(self.pos).copied()
+    /// The byte at `pos` as a char (so matches read like the grammar), or [`END`]. A char, not an
+    /// `Option<u8>`: wasm returns it in a register instead of through memory.
+    fn peek(&self) -> char {
+        self.text
+            .as_bytes()
+            .get(self.pos)
+            .map_or(END, |&b| char::from(b))
     }
 
-    fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+    /// Skips whitespace and peeks at the byte after it.
+    fn peek_ws(&mut self) -> char {
+        while let ' ' | '\t' | '\n' | '\r' = self.peek() {
             self.pos += 1;
         }
+        self.peek()
     }
 
-    fn eat(&mut self, lit: &[u8]) -> bool {
-        if self.src[self.pos..].starts_with(lit) {
+    fn eat(&mut self, lit: &str) -> bool {
+        let found = self
+            .text
+            .as_bytes()
+            .get(self.pos..)
+            .is_some_and(|rest| rest.starts_with(lit.as_bytes()));
+        if found {
             self.pos += lit.len();
-            true
-        } else {
-            false
         }
+        found
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value, SyntaxError> {
+    fn document(&mut self) -> Option<Value> {
+        let v = self.value(0)?;
+        if self.peek_ws() != END {
+            return self.fail("unexpected text after the end of the document");
+        }
+        Some(v)
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Value> {
         if depth > MAX_DEPTH {
-            return Err(self.error("nested too deeply"));
+            return self.fail("nested too deeply");
         }
-        match self.peek() {
-            None => Err(self.error("unexpected end of the document")),
-            Some(b'{') => self.object(depth),
-            Some(b'[') => self.array(depth),
-            Some(b'"') => self.string().map(Value::String),
-            Some(b't') if self.eat(b"true") => Ok(Value::Bool(true)),
-            Some(b'f') if self.eat(b"false") => Ok(Value::Bool(false)),
-            Some(b'n') if self.eat(b"null") => Ok(Value::Null),
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(b'\'') => Err(self.error("strings take double quotes")),
-            Some(_) => Err(self.error("expected a value")),
-        }
+        Some(match self.peek_ws() {
+            END => return self.fail("unexpected end of the document"),
+            '{' => Value::Object(self.object(depth)?),
+            '[' => Value::Array(self.array(depth)?),
+            '"' => Value::String(self.string()?),
+            '-' | '0'..='9' => Value::Number(self.number()?),
+            _ if self.eat("true") => Value::Bool(true),
+            _ if self.eat("false") => Value::Bool(false),
+            _ if self.eat("null") => Value::Null,
+            '\'' => return self.fail("strings take double quotes"),
+            _ => return self.fail("expected a value"),
+        })
     }
 
-    fn object(&mut self, depth: usize) -> Result<Value, SyntaxError> {
+    fn object(&mut self, depth: usize) -> Option<Vec<(String, Value)>> {
         self.pos += 1;
         let mut fields: Vec<(String, Value)> = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Ok(Value::Object(fields));
-        }
         loop {
-            self.skip_ws();
-            if self.peek() != Some(b'"') {
-                return Err(self.error(if self.peek() == Some(b'}') {
-                    "trailing comma before '}'"
-                } else {
-                    "expected a key in double quotes"
-                }));
+            match self.peek_ws() {
+                '"' => {}
+                // Only a comma leads back here with members read, so `{}` is the empty case.
+                '}' if fields.is_empty() => break,
+                '}' => return self.fail("trailing comma before '}'"),
+                _ => return self.fail("expected a key in double quotes"),
             }
             let key_pos = self.pos;
             let key = self.string()?;
+            let len = self.path.len();
             if fields.iter().any(|(k, _)| *k == key) {
                 self.pos = key_pos;
-                self.path.push(Seg::Key(key));
-                return Err(self.error("duplicate key"));
+                push_key(&mut self.path, &key);
+                return self.fail("duplicate key");
             }
-            self.skip_ws();
-            if self.peek() != Some(b':') {
-                return Err(self.error("expected ':' after the key"));
+            if self.peek_ws() != ':' {
+                return self.fail("expected ':' after the key");
             }
             self.pos += 1;
-            self.skip_ws();
-            self.path.push(Seg::Key(key));
+            push_key(&mut self.path, &key);
             let v = self.value(depth + 1)?;
-            let Some(Seg::Key(key)) = self.path.pop() else {
-                unreachable_path()
-            };
+            self.path.truncate(len);
             fields.push((key, v));
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Value::Object(fields));
-                }
-                _ => return Err(self.error("expected ',' or '}'")),
+            match self.peek_ws() {
+                ',' => self.pos += 1,
+                '}' => break,
+                _ => return self.fail("expected ',' or '}'"),
             }
         }
+        self.pos += 1;
+        Some(fields)
     }
 
-    fn array(&mut self, depth: usize) -> Result<Value, SyntaxError> {
+    fn array(&mut self, depth: usize) -> Option<Vec<Value>> {
         self.pos += 1;
         let mut items = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Ok(Value::Array(items));
-        }
         loop {
-            self.skip_ws();
-            if self.peek() == Some(b']') {
-                return Err(self.error("trailing comma before ']'"));
+            match self.peek_ws() {
+                ']' if items.is_empty() => break,
+                ']' => return self.fail("trailing comma before ']'"),
+                _ => {}
             }
-            self.path.push(Seg::Index(items.len()));
-            let v = self.value(depth + 1)?;
-            self.path.pop();
-            items.push(v);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(Value::Array(items));
-                }
-                _ => return Err(self.error("expected ',' or ']'")),
+            let len = self.path.len();
+            push_index(&mut self.path, items.len());
+            items.push(self.value(depth + 1)?);
+            self.path.truncate(len);
+            match self.peek_ws() {
+                ',' => self.pos += 1,
+                ']' => break,
+                _ => return self.fail("expected ',' or ']'"),
             }
         }
+        self.pos += 1;
+        Some(items)
     }
 
-    fn number(&mut self) -> Result<Value, SyntaxError> {
+    fn number(&mut self) -> Option<String> {
         let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
+        self.eat("-");
         match self.peek() {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => self.digits(),
-            _ => return Err(self.error("expected a digit")),
+            '0' => self.pos += 1,
+            '1'..='9' => _ = self.digits(),
+            _ => return self.fail("expected a digit"),
         }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err(self.error("expected a digit after '.'"));
-            }
-            self.digits();
+        if self.eat(".") && !self.digits() {
+            return self.fail("expected a digit after '.'");
         }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.pos += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.pos += 1;
+        if self.eat("e") || self.eat("E") {
+            if !self.eat("+") {
+                self.eat("-");
             }
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err(self.error("expected a digit in the exponent"));
+            if !self.digits() {
+                return self.fail("expected a digit in the exponent");
             }
-            self.digits();
         }
-        // The slice is ASCII by construction.
-        let text = String::from_utf8_lossy(&self.src[start..self.pos]).into_owned();
-        Ok(Value::Number(text))
+        Some(self.text.get(start..self.pos).unwrap_or_default().into())
     }
 
-    fn digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
+    /// Skips digits; whether there was one.
+    fn digits(&mut self) -> bool {
+        let start = self.pos;
+        while self.peek().is_ascii_digit() {
             self.pos += 1;
         }
+        self.pos > start
     }
 
-    fn string(&mut self) -> Result<String, SyntaxError> {
+    fn string(&mut self) -> Option<String> {
         self.pos += 1; // opening quote
-        let mut out: Vec<u8> = Vec::new();
+        let mut out = String::new();
+        let mut run = self.pos;
         loop {
-            let Some(b) = self.peek() else {
-                return Err(self.error("unterminated string"));
-            };
-            match b {
-                b'"' => {
-                    self.pos += 1;
-                    // Input is &str and escapes produce valid UTF-8, so this never replaces.
-                    return Ok(String::from_utf8_lossy(&out).into_owned());
-                }
-                b'\\' => {
-                    self.pos += 1;
-                    let Some(e) = self.peek() else {
-                        return Err(self.error("unterminated string"));
-                    };
-                    self.pos += 1;
-                    let c = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => self.unicode_escape()?,
-                        _ => {
-                            self.pos -= 2;
-                            return Err(self.error("invalid escape in string"));
-                        }
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                }
-                0..=0x1F => return Err(self.error("control character in string")),
+            match self.peek() {
+                END => return self.fail("unterminated string"),
+                '\0'..='\u{1f}' => return self.fail("control character in string"),
+                '"' | '\\' => {}
                 _ => {
-                    out.push(b);
                     self.pos += 1;
+                    continue;
                 }
             }
+            out.push_str(self.text.get(run..self.pos).unwrap_or_default());
+            self.pos += 1;
+            if self.text.as_bytes().get(self.pos - 1) == Some(&b'"') {
+                return Some(out);
+            }
+            let c = match self.peek() {
+                END => return self.fail("unterminated string"),
+                'u' => {
+                    self.pos += 1;
+                    self.unicode_escape()?
+                }
+                e => {
+                    let Some(i) = b"\"\\/bfnrt".iter().position(|&c| char::from(c) == e) else {
+                        self.pos -= 1;
+                        return self.fail("invalid escape in string");
+                    };
+                    self.pos += 1;
+                    char::from(b"\"\\/\x08\x0c\n\r\t".get(i).copied().unwrap_or_default())
+                }
+            };
+            out.push(c);
+            run = self.pos;
         }
     }
 
-    fn hex4(&mut self) -> Result<u32, SyntaxError> {
+    fn hex4(&mut self) -> Option<u32> {
         let mut v = 0u32;
         for _ in 0..4 {
-            let d = match self.peek() {
-                Some(c @ b'0'..=b'9') => c - b'0',
-                Some(c @ b'a'..=b'f') => c - b'a' + 10,
-                Some(c @ b'A'..=b'F') => c - b'A' + 10,
-                _ => return Err(self.error("expected 4 hex digits after \\u")),
+            let Some(d) = self.peek().to_digit(16) else {
+                return self.fail("expected 4 hex digits after \\u");
             };
-            v = v * 16 + u32::from(d);
+            v = v * 16 + d;
             self.pos += 1;
         }
-        Ok(v)
+        Some(v)
     }
 
-    fn unicode_escape(&mut self) -> Result<char, SyntaxError> {
+    fn unicode_escape(&mut self) -> Option<char> {
         let hi = self.hex4()?;
         let code = if (0xD800..0xDC00).contains(&hi) {
-            if !self.eat(b"\\u") {
-                return Err(self.error("unpaired surrogate in \\u escape"));
+            if !self.eat("\\u") {
+                return self.fail("unpaired surrogate in \\u escape");
             }
             let lo = self.hex4()?;
             if !(0xDC00..0xE000).contains(&lo) {
-                return Err(self.error("unpaired surrogate in \\u escape"));
+                return self.fail("unpaired surrogate in \\u escape");
             }
             0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
         } else {
             hi
         };
-        char::from_u32(code).ok_or_else(|| self.error("invalid \\u escape"))
+        match char::from_u32(code) {
+            Some(c) => Some(c),
+            None => self.fail("invalid \\u escape"),
+        }
     }
-}
-
-#[cold]
-fn unreachable_path() -> ! {
-    // The parser pushes a key before parsing a member's value and pops it right after.
-    panic!("json path stack out of sync")
 }
 
 /// Appends `.key` (or `["odd key"]` when it is not a plain identifier) to a JSON path.
 pub fn push_key(path: &mut String, key: &str) {
-    let plain = !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && !key.as_bytes()[0].is_ascii_digit();
+    let plain = key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && key.bytes().next().is_some_and(|b| !b.is_ascii_digit());
     if plain {
         if !path.is_empty() {
             path.push('.');
@@ -438,36 +429,28 @@ pub fn push_index(path: &mut String, i: usize) {
     path.push(']');
 }
 
-/// Appends a number in decimal without `core::fmt`.
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// Appends a number in decimal without `core::fmt` (recursion: the smallest code for it).
+pub fn push_u64(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_u64(out, n / 10);
     }
-    for &b in &buf[i..] {
-        out.push(char::from(b));
-    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// Appends `s` as a JSON string literal, quotes included.
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // U+2028/2029 are valid JSON but break older JS string literals; escape them too.
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                out.push_str("\\u");
+        // U+2028/2029 are valid JSON but break older JS string literals; escape them too.
+        if c >= ' ' && c != '"' && c != '\\' && c != '\u{2028}' && c != '\u{2029}' {
+            out.push(c);
+            continue;
+        }
+        out.push('\\');
+        match ['"', '\\', '\n', '\r', '\t'].iter().position(|&e| e == c) {
+            Some(k) => out.push(char::from(b"\"\\nrt".get(k).copied().unwrap_or_default())),
+            None => {
+                out.push('u');
                 let v = c as u32;
                 for shift in [12, 8, 4, 0] {
                     out.push(char::from(
@@ -475,7 +458,6 @@ pub fn write_str(out: &mut String, s: &str) {
                     ));
                 }
             }
-            c => out.push(c),
         }
     }
     out.push('"');
@@ -651,6 +633,31 @@ mod tests {
         );
         assert!(v.get("none").is_none());
         assert!(!text.contains('\u{2028}'));
+    }
+
+    #[test]
+    fn writer_escapes_exactly() {
+        let mut out = String::new();
+        write_str(&mut out, "a\u{1}\u{2028}\u{2029}\"\\\n\r\t\u{8}é\u{7f}");
+        assert_eq!(
+            out,
+            "\"a\\u0001\\u2028\\u2029\\\"\\\\\\n\\r\\t\\u0008é\u{7f}\""
+        );
+        let mut path = String::new();
+        push_key(&mut path, "sources");
+        push_index(&mut path, 12);
+        push_key(&mut path, "utm_source");
+        push_key(&mut path, "03-1234 5678");
+        push_key(&mut path, "9lives");
+        assert_eq!(path, r#"sources[12].utm_source["03-1234 5678"]["9lives"]"#);
+    }
+
+    #[test]
+    fn nul_byte_is_not_the_end() {
+        let e = parse("[1,\u{0}]").unwrap_err();
+        assert_eq!((e.message, e.column), ("expected a value", 4));
+        let e = parse("1\u{0}").unwrap_err();
+        assert_eq!(e.message, "unexpected text after the end of the document");
     }
 
     #[test]
