@@ -48,38 +48,41 @@ pub struct UrlParts<'a> {
 /// Splits a URL into its parts. Accepts absolute URLs, scheme-relative (`//host/p`) and
 /// path-relative ones (`/p?q`); surrounding ASCII whitespace is ignored. Never fails.
 pub fn split(url: &str) -> UrlParts<'_> {
-    let mut parts = UrlParts::default();
     let (rest, fragment) = cut(url.trim_ascii(), b'#');
     let (mut rest, query) = cut(rest, b'?');
-    (parts.fragment, parts.query) = (fragment, query);
+    let mut parts = UrlParts {
+        query,
+        fragment,
+        ..UrlParts::default()
+    };
     if let Some(colon) = scheme_end(rest) {
         (parts.scheme, rest) = at(rest, colon);
     }
-    if let Some(after) = rest.strip_prefix("//") {
+    if rest.starts_with("//") {
+        let after = split_at(rest, 2).1;
         let authority;
         (authority, rest) = split_at(after, find(after, b'/').unwrap_or(after.len()));
         // Userinfo ends at the last `@`.
-        let authority = match authority.bytes().rposition(|b| b == b'@') {
-            Some(i) => at(authority, i).1,
-            None => authority,
-        };
+        let start = authority
+            .bytes()
+            .rposition(|b| b == b'@')
+            .map_or(0, |i| i + 1);
+        let authority = split_at(authority, start).1;
         // IPv6 literal: the port colon is the one after `]`.
         let host_end = if authority.starts_with('[') {
             find(authority, b']').map_or(authority.len(), |i| i + 1)
         } else {
             0
         };
-        let tail = split_at(authority, host_end).1;
-        parts.host = authority;
-        if let Some(i) = find(tail, b':') {
-            (parts.host, parts.port) = at(authority, host_end + i);
-        }
+        let colon = authority.bytes().skip(host_end).position(|b| b == b':');
+        (parts.host, parts.port) = at(authority, colon.map_or(authority.len(), |i| host_end + i));
     }
     parts.path = rest;
     parts
 }
 
 /// Byte index of the first `b` in `s`.
+#[inline(never)]
 pub(crate) fn find(s: &str, b: u8) -> Option<usize> {
     s.bytes().position(|c| c == b)
 }

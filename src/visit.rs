@@ -171,7 +171,7 @@ impl Session {
 
     /// Reads [`Session::encode`]'s form; anything else (old versions, garbage) is `None`.
     pub fn decode(s: &str) -> Option<Session> {
-        let mut parts = s.split('.');
+        let mut parts = url::split_on(s, b'.');
         if parts.next()? != "s1" {
             return None;
         }
@@ -179,22 +179,20 @@ impl Session {
         if !is_token(id) {
             return None;
         }
-        let started_ms = parts.next()?.parse().ok()?;
-        let last_activity_ms = parts.next()?.parse().ok()?;
-        let revisits = parts.next()?.parse().ok()?;
+        let started_ms = url::parse_u64(parts.next()?)?;
+        let last_activity_ms = url::parse_u64(parts.next()?)?;
+        let revisits = parse_u32(parts.next()?)?;
         let previous_end_ms = match parts.next()? {
             "-" => None,
-            n => Some(n.parse().ok()?),
+            n => Some(url::parse_u64(n)?),
         };
         let fired_s = parts.next()?;
-        let fired = if fired_s.is_empty() {
-            Vec::new()
-        } else {
-            fired_s
-                .split(',')
-                .map(|k| k.parse().ok())
-                .collect::<Option<Vec<u32>>>()?
-        };
+        let mut fired = Vec::new();
+        if !fired_s.is_empty() {
+            for k in url::split_on(fired_s, b',') {
+                fired.push(parse_u32(k)?);
+            }
+        }
         if parts.next().is_some() || started_ms > last_activity_ms {
             return None;
         }
@@ -207,6 +205,11 @@ impl Session {
             fired,
         })
     }
+}
+
+/// A `u32` in ASCII decimal ([`url::parse_u64`] rules).
+fn parse_u32(s: &str) -> Option<u32> {
+    u32::try_from(url::parse_u64(s)?).ok()
 }
 
 /// A visitor counts as idle this long after their last input, scroll or pointer activity.
