@@ -308,55 +308,59 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
         0x5be0cd19,
     ];
-    let mut blocks = data.chunks_exact(64);
-    for block in &mut blocks {
-        compress(&mut h, block);
-    }
-    // The last partial block, 0x80, zeros and the bit length: one or two more blocks.
-    let rest = blocks.remainder();
-    let mut tail = [0u8; 128];
-    for (t, b) in tail.iter_mut().zip(rest.iter().chain(&[0x80])) {
-        *t = *b;
-    }
-    let n = if rest.len() < 56 { 64 } else { 128 };
-    let bits = (data.len() as u64).wrapping_mul(8).to_be_bytes();
-    for (t, b) in tail.iter_mut().skip(n - 8).zip(bits) {
-        *t = b;
-    }
-    for block in tail.chunks_exact(64).take(n / 64) {
-        compress(&mut h, block);
+    // The padded message, one byte at a time: the data, 0x80, zeros, and the length in bits
+    // (big-endian) in the last 8 bytes of the last block. One simple loop, no buffer copies.
+    let len = data.len();
+    let total = (len + 9).div_ceil(64) * 64;
+    let bits = (len as u64).wrapping_mul(8);
+    let mut block = [0u8; 64];
+    for i in 0..total {
+        block[i % 64] = match data.get(i) {
+            Some(&b) => b,
+            None if i == len => 0x80,
+            None if i >= total - 8 => (bits >> (8 * (total - 1 - i))) as u8,
+            None => 0,
+        };
+        if i % 64 == 63 {
+            compress(&mut h, &block);
+        }
     }
     let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
-        chunk.copy_from_slice(&word.to_be_bytes());
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (h[i / 4] >> (24 - 8 * (i % 4))) as u8;
     }
     out
 }
 
-/// One 64-byte block of SHA-256 (not inlined: it has two callers).
-#[inline(never)]
-fn compress(h: &mut [u32; 8], block: &[u8]) {
+/// One 64-byte block of SHA-256.
+fn compress(h: &mut [u32; 8], block: &[u8; 64]) {
     let mut w = [0u32; 64];
-    for (x, word) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *x = word.iter().fold(0, |n, &b| n << 8 | u32::from(b));
-    }
-    for i in 16..64 {
-        let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-        let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16]
-            .wrapping_add(s0)
-            .wrapping_add(w[i - 7])
-            .wrapping_add(s1);
+    for i in 0..64 {
+        w[i] = if i < 16 {
+            u32::from_be_bytes([
+                block[4 * i],
+                block[4 * i + 1],
+                block[4 * i + 2],
+                block[4 * i + 3],
+            ])
+        } else {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i - 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[i - 7])
+                .wrapping_add(s1)
+        };
     }
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = *h;
-    for (k, wi) in K.iter().zip(w) {
+    for i in 0..64 {
         let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
         let ch = (e & f) ^ (!e & g);
         let t1 = hh
             .wrapping_add(s1)
             .wrapping_add(ch)
-            .wrapping_add(*k)
-            .wrapping_add(wi);
+            .wrapping_add(K[i])
+            .wrapping_add(w[i]);
         let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
         let maj = (a & b) ^ (a & c) ^ (b & c);
         let t2 = s0.wrapping_add(maj);
