@@ -278,8 +278,9 @@ fn parse_source(f: &Fields<'_>) -> Result<(Option<String>, Option<String>), Batc
     Ok((name, group))
 }
 
-/// Largest `engaged_ms` one engagement report may carry: a day.
-const MAX_ENGAGED_MS: u64 = 24 * 3600 * 1000;
+/// Largest `engaged_ms` accepted: 2^53 - 1 (a JS safe integer). No tighter bound: a refused
+/// batch loses all its events, and a long increment is the report's business, not ingest's.
+const MAX_ENGAGED_MS: u64 = (1 << 53) - 1;
 
 /// Light checks of the type-specific `data` fields the reports read. Fields are optional unless
 /// a report cannot use the event without them (`engaged_ms`, a trigger's or custom event's
@@ -301,7 +302,7 @@ fn check_data(kind: EventType, f: &Fields<'_>) -> Result<(), BatchError> {
                         .ok_or_else(|| {
                             f.error(
                                 "engaged_ms",
-                                format!("expected a non-negative integer up to {MAX_ENGAGED_MS}"),
+                                "expected a non-negative integer (milliseconds)",
                             )
                         })?;
                 }
@@ -339,6 +340,7 @@ fn check_data(kind: EventType, f: &Fields<'_>) -> Result<(), BatchError> {
         }
         EventType::Identify => {
             f.optional_str("user_id", MAX_TEXT_LEN)?;
+            check_person(f)?;
             match f.obj.get("traits") {
                 None | Some(Value::Null) => {}
                 Some(Value::Object(traits)) => check_person(&f.child("traits", traits))?,
@@ -625,7 +627,7 @@ mod tests {
             ),
             (
                 "engagement",
-                json!({"engaged_ms": 100_000_000_000_i64}),
+                json!({"engaged_ms": 1_u64 << 53}),
                 Some("events[0].data.engaged_ms: expected"),
             ),
             (
@@ -726,6 +728,28 @@ mod tests {
                 None,
             ),
             ("page_view", Value::Null, None),
+            // The snippet's own shapes (src/web/leads.rs): details flat, next to `channel`.
+            (
+                "identify",
+                json!({"channel": "identify", "email": "a@b.jp", "user_id": "u1"}),
+                None,
+            ),
+            (
+                "identify",
+                json!({"channel": "identify", "phone": 819012345678_i64}),
+                Some("events[0].data.phone: expected a string"),
+            ),
+            (
+                "form_submit",
+                json!({"channel": "form", "email_sha256": "ab".repeat(32), "form": "f"}),
+                None,
+            ),
+            (
+                "call_click",
+                json!({"channel": "call_click", "number": "+81399990001", "tracked": true, "target": "+81312345678"}),
+                None,
+            ),
+            ("page_view", json!({"path": "/", "nav": "prerender"}), None),
         ];
         for (kind, data, want) in table {
             let mut e = event();

@@ -140,7 +140,8 @@ impl Details {
     ///
     /// - `form_submit`: `fields.{email, phone, name, company, email_sha256, phone_sha256}` (and
     ///   the same keys at the top of `data`, for hashed forms);
-    /// - `identify`: `user_id` and `traits.{...}`;
+    /// - `identify`: `user_id`, and the person keys at the top of `data` (as the snippet sends
+    ///   them) or under `traits`;
     /// - `lead`: the keys at the top of `data`, plus `lead_token` and `user_id`;
     /// - `call_click`: nothing (its numbers are the site's, not the visitor's).
     pub fn from_event(kind: &str, data: &Value) -> Details {
@@ -157,6 +158,7 @@ impl Details {
             }
             "identify" => {
                 d.read_user_id(obj);
+                d.read_person(obj);
                 if let Some(Value::Object(traits)) = obj.get("traits") {
                     d.read_person(traits);
                 }
@@ -530,6 +532,30 @@ mod tests {
             &json!({"email": "not an email", "phone": "090-1234-5678", "name": 5}),
         );
         assert_eq!(d, Details::default());
+    }
+
+    #[test]
+    fn the_snippets_flat_shapes_are_read() {
+        // What src/web/leads.rs sends: details at the top of `data`, next to `channel`.
+        let d = Details::from_event(
+            "form_submit",
+            &json!({"channel": "form", "email": "a@b.jp", "phone": "+819012345678", "form": "contact"}),
+        );
+        assert!(d.emails.contains("a@b.jp") && d.phones.contains("+819012345678"));
+        let d = Details::from_event(
+            "identify",
+            &json!({"channel": "identify", "email_sha256": "c".repeat(64), "user_id": "u-1"}),
+        );
+        assert!(d.user_ids.contains("u-1") && d.email_hashes.contains(&"c".repeat(64)));
+        let d = Details::from_event(
+            "call_click",
+            &json!({"channel": "call_click", "number": "+81399990001", "tracked": true}),
+        );
+        assert_eq!(d, Details::default());
+        assert_eq!(
+            Moment::of_event("call_click", &json!({"channel": "call_click"})),
+            Some(Moment::CallClick)
+        );
     }
 
     #[test]

@@ -647,7 +647,7 @@ async fn bad_event_data_is_refused_whole_with_its_path() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         answer["error"],
-        "events[1].data.engaged_ms: expected a non-negative integer up to 86400000"
+        "events[1].data.engaged_ms: expected a non-negative integer (milliseconds)"
     );
     let (status, answer) = post_json(
         &app,
