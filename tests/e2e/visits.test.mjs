@@ -456,6 +456,35 @@ test('activity keeps the session alive past 30 minutes since it started', async 
   await ctx.close();
 });
 
+test('tabs of one visitor share the session', async () => {
+  const { ctx, page } = await open('/test/visits/app.html');
+  const visitor = await visitorOf(page);
+  const second = await newPage(ctx);
+  await second.goto(`${collector.url}/index.html`);
+  await second.waitReady();
+  const pvs = await exactly(visitor, 'page_view', 2);
+  assert.equal(pvs[1].visitor, visitor);
+  assert.equal(pvs[1].session, pvs[0].session);
+  assert.equal(pvs[1].revisit, 0);
+  await ctx.close();
+});
+
+test('an SPA page view after 30 idle minutes starts a new session; the old page keeps its own', async () => {
+  const { ctx, page } = await open('/test/visits/app.html');
+  const visitor = await visitorOf(page);
+  await page.clock.runFor(5 * SEC);
+  await page.clock.fastForward(31 * MIN);
+  await page.evaluate(() => history.pushState({}, '', '/test/visits/app.html?later=1'));
+  const pvs = await exactly(visitor, 'page_view', 2);
+  assert.notEqual(pvs[1].session, pvs[0].session);
+  assert.equal(pvs[1].revisit, 1);
+  const [eng] = await exactly(visitor, 'engagement', 1);
+  assert.equal(eng.data.page_view, pvs[0].id);
+  assert.equal(eng.session, pvs[0].session, 'the engagement belongs to the old session');
+  assert.equal(eng.data.engaged_ms, 30 * SEC, 'only the 30 s after the last activity are engaged');
+  await ctx.close();
+});
+
 // ---------------------------------------------------------------------------------------------
 // Triggers
 
