@@ -112,21 +112,27 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
 /// # Errors
 /// The parser's hint when it is not a phone number.
 pub fn normalize_phone(input: &str, region: Region) -> Result<String, &'static str> {
-    let folded: String = fold_width(input)
-        .chars()
-        .map(|c| match c {
+    let mut folded = String::with_capacity(input.len());
+    for c in fold_width(input).chars() {
+        folded.push(match c {
             '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{30fc}' | '\u{ff70}' | '\u{fe63}' => '-',
             c => c,
-        })
-        .collect();
-    let folded = folded.trim();
+        });
+    }
+    let folded = folded.trim_ascii();
     // "+44 (0)20 7946 0018": the (0) is the trunk prefix written for domestic callers.
-    let folded = if folded.starts_with('+') {
-        folded.replacen("(0)", "", 1)
-    } else {
-        folded.into()
-    };
-    PhoneNumber::parse(&folded, region).map(|n| n.e164())
+    let trunk = folded
+        .starts_with('+')
+        .then(|| (0..folded.len()).find(|&i| folded.as_bytes().get(i..i + 3) == Some(b"(0)")))
+        .flatten();
+    let mut without = String::new();
+    if let Some(i) = trunk {
+        let (before, rest) = url::split_at(folded, i);
+        without.push_str(before);
+        without.push_str(url::split_at(rest, 3).1);
+    }
+    let number = if trunk.is_some() { &without } else { folded };
+    PhoneNumber::parse(number, region).map(|n| n.e164())
 }
 
 /// Normalizes a person's or company name: width folded, whitespace runs collapsed to one space,
