@@ -456,9 +456,10 @@ impl Config {
     /// ```
     pub fn from_json(text: &str) -> Result<Config, Vec<ConfigError>> {
         let doc = json::parse(text).map_err(|e| {
+            let message = e.describe();
             vec![ConfigError {
-                path: e.path.clone(),
-                message: e.describe(),
+                path: e.path,
+                message,
                 hint: None,
             }]
         })?;
@@ -499,10 +500,9 @@ impl Config {
 enum Kind {
     /// A non-empty string.
     Str,
-    /// A string or a non-empty list of strings.
-    Strs,
-    /// Like `Strs`, each one of the words; the message names the odd one.
-    Words(&'static [&'static str], &'static str),
+    /// A string or a non-empty list of strings, each one of the words when there are any (the
+    /// message names the odd one).
+    Strs(&'static [&'static str], &'static str),
     /// `true` or one or more click id names.
     ClickIds,
     /// `true` / `false`.
@@ -515,10 +515,10 @@ enum Kind {
     Object(&'static [Field]),
     /// A list of values of a kind: what to call it, and whether it may be empty.
     List(&'static Kind, &'static str, bool),
-    /// An object whose keys are names (pools) and values of a kind.
+    /// An object whose keys are names (pools, targets) and values of a kind.
     Map(&'static Kind),
-    /// Target → phone number or `{"pool": NAME}`.
-    Numbers,
+    /// A phone number or `{"pool": NAME}` (the values of a `numbers` map).
+    Number,
     /// Anything (`$schema`).
     Any,
 }
@@ -547,27 +547,29 @@ const fn req(key: &'static str, kind: Kind, hint: &'static str) -> Field {
 }
 
 const PHONES: Kind = Kind::List(&Kind::Str, "a list of phone numbers", false);
+const STRS: Kind = Kind::Strs(&[], "");
+const NUMBERS: Kind = Kind::Map(&Kind::Number);
 
 const MATCH: &[Field] = &[
-    opt("utm_source", Kind::Strs),
-    opt("utm_medium", Kind::Strs),
-    opt("utm_campaign", Kind::Strs),
-    opt("utm_term", Kind::Strs),
-    opt("utm_content", Kind::Strs),
+    opt("utm_source", STRS),
+    opt("utm_medium", STRS),
+    opt("utm_campaign", STRS),
+    opt("utm_term", STRS),
+    opt("utm_content", STRS),
     opt("click_id", Kind::ClickIds),
-    opt("referrer_host", Kind::Strs),
+    opt("referrer_host", STRS),
     opt(
         "referrer_group",
-        Kind::Words(REFERRER_GROUPS, "unknown referrer group"),
+        Kind::Strs(REFERRER_GROUPS, "unknown referrer group"),
     ),
-    opt("landing_path", Kind::Strs),
+    opt("landing_path", STRS),
 ];
 const RULE: &[Field] = &[
     req("name", Kind::Str, "shown in reports, e.g. \"google-ads\""),
     opt("match", Kind::Object(MATCH)),
     req(
         "numbers",
-        Kind::Numbers,
+        NUMBERS,
         "target → tracking number, or {\"pool\": NAME}",
     ),
 ];
@@ -604,7 +606,7 @@ const PRIVACY: &[Field] = &[
     opt("respect_dnt", Kind::Bool),
 ];
 const TRACKING: &[Field] = &[
-    opt("strip_params", Kind::Strs),
+    opt("strip_params", STRS),
     opt("hash_routing", Kind::Bool),
     opt("session_minutes", Kind::Whole(1, 1440)),
     opt("min_engaged_ms", Kind::Whole(0, 3_600_000)),
@@ -624,10 +626,10 @@ const TOP: &[Field] = &[
         "sources",
         Kind::List(&Kind::Object(RULE), "a list of source rules", true),
     ),
-    opt("default", Kind::Numbers),
+    opt("default", NUMBERS),
     opt("pools", Kind::Map(&Kind::Object(POOL))),
     opt("attribution", Kind::Object(ATTRIBUTION)),
-    opt("noswap", Kind::Strs),
+    opt("noswap", STRS),
     opt(
         "triggers",
         Kind::List(&Kind::Object(TRIGGER), "a list of triggers", true),
@@ -637,60 +639,84 @@ const TOP: &[Field] = &[
     opt("tracking", Kind::Object(TRACKING)),
 ];
 
-/// Levenshtein distance, for "did you mean" hints on misspelt keys and names.
+/// Levenshtein distance in chars, for "did you mean" hints on misspelt keys and names.
+///
+/// One row of the table, and `b` decoded again for each char of `a` (the words are short)
+/// rather than collected into a `Vec<char>`: less code and one allocation.
 fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    // Not `chars().count()`: its fast path is large in wasm.
+    let mut row: Vec<usize> = Vec::new();
+    for _ in b.chars() {
+        row.push(row.len() + 1);
     }
-    prev[b.len()]
+    let mut n = 0;
+    for (i, ca) in a.chars().enumerate() {
+        // `diag` is the cell above-left, `left` the one just computed; column 0 is `i + 1`.
+        let (mut diag, mut left) = (i, i + 1);
+        for (cell, cb) in row.iter_mut().zip(b.chars()) {
+            let up = *cell;
+            left = (diag + usize::from(ca != cb)).min(up + 1).min(left + 1);
+            *cell = left;
+            diag = up;
+        }
+        n = i + 1;
+    }
+    row.last().copied().unwrap_or(n)
 }
 
 /// `did you mean "utm_source"?` when a known word is close, else the list of known words.
-fn suggest<'a>(word: &str, known: impl Iterator<Item = &'a str> + Clone) -> String {
-    let known = known.filter(|k| !k.starts_with('$'));
-    let best = known.clone().min_by_key(|k| distance(word, k));
-    let mut s = String::new();
-    match best {
-        Some(k) if distance(word, k) <= 2.max(word.len() / 3) => {
-            s.push_str("did you mean ");
-            json::write_str(&mut s, k);
-            s.push('?');
+///
+/// One pass over a `dyn` iterator (the list is built while the closest word is found): one
+/// copy of this code for every kind of list it is given.
+fn suggest(word: &str, known: &mut dyn Iterator<Item = &str>) -> String {
+    let mut list = String::from("expected one of: ");
+    let mut best: Option<(usize, &str)> = None;
+    for k in known {
+        if k.starts_with('$') {
+            continue;
         }
-        _ => {
-            s.push_str("expected one of: ");
-            for (i, k) in known.enumerate() {
-                if i > 0 {
-                    s.push_str(", ");
-                }
-                s.push_str(k);
-            }
+        if best.is_some() {
+            list.push_str(", ");
+        }
+        list.push_str(k);
+        let d = distance(word, k);
+        // The first of equally close words wins.
+        if best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, k));
         }
     }
-    s
+    match best {
+        Some((d, k)) if d <= 2.max(word.len() / 3) => {
+            let mut s = String::from("did you mean ");
+            json::write_str(&mut s, k);
+            s.push('?');
+            s
+        }
+        _ => list,
+    }
 }
+
+/// What a missing object reads as in the tolerant pass.
+static NULL: Value = Value::Null;
 
 fn get<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
     v.get(key)
 }
 
-/// The strings of a `Strs` value (tolerant: anything else gives none).
-fn strings(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::String(s)) => vec![s.trim().into()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(|s| s.trim().into())
-            .collect(),
-        _ => Vec::new(),
+/// The strings of a `Strs` field (tolerant: anything else gives none).
+fn strings(v: &Value, key: &str) -> Vec<String> {
+    let items = match get(v, key) {
+        Some(Value::Array(items)) => items.as_slice(),
+        Some(one) => core::slice::from_ref(one),
+        None => &[],
+    };
+    let mut out = Vec::new();
+    for it in items {
+        if let Some(s) = it.as_str() {
+            out.push(s.trim().into());
+        }
     }
+    out
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -705,14 +731,15 @@ fn flag(v: &Value, key: &str, default: bool) -> bool {
     get(v, key).and_then(Value::as_bool).unwrap_or(default)
 }
 
-/// Index of a choice's word (validated by the first pass), or `default`.
-fn choice(v: &Value, key: &str, words: &[&str], default: usize) -> usize {
-    get(v, key)
-        .and_then(Value::as_str)
-        .and_then(|s| words.iter().position(|w| *w == s))
-        .unwrap_or(default)
+/// Whether a choice (validated by the first pass) is `word`; the other word, or none, is the
+/// default.
+fn is(v: &Value, key: &str, word: &str) -> bool {
+    get(v, key).and_then(Value::as_str) == Some(word)
 }
 
+/// Both passes. The path is one `String`: `enter` appends a key or index and returns the length
+/// to `leave` back to. Explicit calls rather than `at_key(key, |r| ...)` closures: each closure
+/// was its own copy of the code in the wasm.
 struct Reader {
     errors: Vec<ConfigError>,
     /// JSON path of the value being read.
@@ -720,30 +747,36 @@ struct Reader {
 }
 
 impl Reader {
-    fn err(&mut self, message: &str, hint: Option<String>) {
+    /// An error at the current path; an empty hint is none.
+    fn err(&mut self, message: &str, hint: &str) {
         self.errors.push(ConfigError {
             path: self.path.clone(),
             message: message.into(),
-            hint,
+            hint: (!hint.is_empty()).then(|| hint.into()),
         });
     }
 
-    /// Runs `f` with `key` appended to the path.
-    fn at_key<R>(&mut self, key: &str, f: impl FnOnce(&mut Self) -> R) -> R {
-        let len = self.path.len();
-        json::push_key(&mut self.path, key);
-        let r = f(self);
-        self.path.truncate(len);
-        r
+    /// An error at `key` under the current path.
+    fn err_at(&mut self, key: &str, message: &str, hint: &str) {
+        let len = self.enter(key);
+        self.err(message, hint);
+        self.leave(len);
     }
 
-    /// Runs `f` with `[i]` appended to the path.
-    fn at_index<R>(&mut self, i: usize, f: impl FnOnce(&mut Self) -> R) -> R {
+    fn enter(&mut self, key: &str) -> usize {
+        let len = self.path.len();
+        json::push_key(&mut self.path, key);
+        len
+    }
+
+    fn enter_index(&mut self, i: usize) -> usize {
         let len = self.path.len();
         json::push_index(&mut self.path, i);
-        let r = f(self);
+        len
+    }
+
+    fn leave(&mut self, len: usize) {
         self.path.truncate(len);
-        r
     }
 
     fn expected(&mut self, what: &str, found: &Value) {
@@ -751,12 +784,12 @@ impl Reader {
         m.push_str(what);
         m.push_str(", found ");
         m.push_str(found.kind());
-        self.err(&m, None);
+        self.err(&m, "");
     }
 
     fn non_empty_str(&mut self, v: &Value) {
         match v {
-            Value::String(s) if s.trim().is_empty() => self.err("must not be empty", None),
+            Value::String(s) if s.trim().is_empty() => self.err("must not be empty", ""),
             Value::String(_) => {}
             _ => self.expected("a string", v),
         }
@@ -779,7 +812,7 @@ impl Reader {
                     json::push_u64(&mut m, u64::from(*min));
                     m.push_str(" to ");
                     json::push_u64(&mut m, u64::from(*max));
-                    self.err(&m, None);
+                    self.err(&m, "");
                 }
                 _ => self.expected("a whole number", v),
             },
@@ -791,103 +824,88 @@ impl Reader {
                 {
                     let mut m = String::from("unknown value ");
                     json::write_str(&mut m, s);
-                    self.err(&m, Some(suggest(s, words.iter().copied())));
+                    self.err(&m, &suggest(s, &mut words.iter().copied()));
                 }
             }
-            Kind::Strs => self.strs(v, None),
-            Kind::Words(words, message) => self.strs(v, Some((words, message))),
+            Kind::Strs(words, message) => self.strs(v, words, message),
             Kind::ClickIds => match v {
                 Value::Bool(true) => {}
-                Value::Bool(false) => {
-                    self.err("use true, a click id name, or a list of them", None)
-                }
-                _ => self.strs(v, Some((CLICK_IDS, "unknown click id"))),
+                Value::Bool(false) => self.err("use true, a click id name, or a list of them", ""),
+                _ => self.strs(v, CLICK_IDS, "unknown click id"),
             },
             Kind::List(item, what, may_be_empty) => match v {
                 Value::Array(items) if items.is_empty() && !may_be_empty => {
-                    self.err("must not be empty", None)
+                    self.err("must not be empty", "")
                 }
                 Value::Array(items) => {
                     for (i, it) in items.iter().enumerate() {
-                        self.at_index(i, |r| r.check(it, item));
+                        let len = self.enter_index(i);
+                        self.check(it, item);
+                        self.leave(len);
                     }
                 }
                 _ => self.expected(what, v),
             },
-            Kind::Map(item) => match v {
-                Value::Object(members) => {
-                    for (k, mv) in members {
-                        self.at_key(k, |r| r.check(mv, item));
-                    }
-                }
-                _ => self.expected("an object", v),
+            Kind::Number => match v {
+                Value::Object(_) => self.check(v, &Kind::Object(POOL_REF)),
+                _ => self.non_empty_str(v),
             },
-            Kind::Numbers => match v {
-                Value::Object(members) => {
-                    for (k, mv) in members {
-                        self.at_key(k, |r| match mv {
-                            Value::Object(_) => r.check(mv, &Kind::Object(POOL_REF)),
-                            _ => r.non_empty_str(mv),
-                        });
-                    }
-                }
-                _ => self.expected("an object", v),
-            },
-            Kind::Object(fields) => {
+            Kind::Map(_) | Kind::Object(_) => {
                 let Value::Object(members) = v else {
                     self.expected("an object", v);
                     return;
                 };
                 for (k, mv) in members {
-                    match fields.iter().find(|f| f.key == k) {
-                        Some(f) => self.at_key(k, |r| r.check(mv, &f.kind)),
-                        None => self.at_key(k, |r| {
-                            let mut m = String::from("unknown field ");
-                            json::write_str(&mut m, k);
-                            let hint = suggest(k, fields.iter().map(|f| f.key));
-                            r.err(&m, Some(hint));
-                        }),
+                    let len = self.enter(k);
+                    match kind {
+                        Kind::Map(item) => self.check(mv, item),
+                        Kind::Object(fields) => match fields.iter().find(|f| f.key == k) {
+                            Some(f) => self.check(mv, &f.kind),
+                            None => {
+                                let mut m = String::from("unknown field ");
+                                json::write_str(&mut m, k);
+                                self.err(&m, &suggest(k, &mut fields.iter().map(|f| f.key)));
+                            }
+                        },
+                        _ => {}
                     }
+                    self.leave(len);
                 }
-                for f in fields.iter() {
-                    if let Some(hint) = f.required.filter(|_| v.get(f.key).is_none()) {
-                        let hint = (!hint.is_empty()).then(|| hint.into());
-                        self.at_key(f.key, |r| r.err("required", hint));
+                if let Kind::Object(fields) = kind {
+                    for f in fields.iter() {
+                        if let Some(hint) = f.required.filter(|_| v.get(f.key).is_none()) {
+                            self.err_at(f.key, "required", hint);
+                        }
                     }
                 }
             }
         }
     }
 
-    /// A string or a non-empty list of strings, optionally each from `words`.
-    fn strs(&mut self, v: &Value, words: Option<(&[&str], &str)>) {
-        let check_word = |r: &mut Self, s: &str| {
-            if let Some((words, message)) = words {
-                if !words.contains(&s.trim()) {
-                    r.err(message, Some(suggest(s, words.iter().copied())));
-                }
-            }
-        };
+    /// A string or a non-empty list of strings, each one of `words` when there are any.
+    fn strs(&mut self, v: &Value, words: &[&str], message: &str) {
         match v {
-            Value::Array(items) if items.is_empty() => self.err(
-                "must not be empty",
-                Some("leave the field out to match anything".into()),
-            ),
+            Value::Array(items) if items.is_empty() => {
+                self.err("must not be empty", "leave the field out to match anything")
+            }
             Value::Array(items) => {
                 for (i, it) in items.iter().enumerate() {
-                    self.at_index(i, |r| {
-                        r.non_empty_str(it);
-                        if let Some(s) = it.as_str() {
-                            check_word(r, s);
-                        }
-                    });
+                    let len = self.enter_index(i);
+                    self.word(it, words, message);
+                    self.leave(len);
                 }
             }
-            Value::String(s) => {
-                self.non_empty_str(v);
-                check_word(self, s);
-            }
+            Value::String(_) => self.word(v, words, message),
             _ => self.expected("a string or a list of strings", v),
+        }
+    }
+
+    fn word(&mut self, v: &Value, words: &[&str], message: &str) {
+        self.non_empty_str(v);
+        if let Some(s) = v.as_str() {
+            if !words.is_empty() && !words.contains(&s.trim()) {
+                self.err(message, &suggest(s, &mut words.iter().copied()));
+            }
         }
     }
 
@@ -902,10 +920,7 @@ impl Reader {
                     m.push_str(why);
                     self.err(
                         &m,
-                        Some(
-                            "write it as displayed, e.g. \"03-1234-5678\" or \"+1 415 555 0100\""
-                                .into(),
-                        ),
+                        "write it as displayed, e.g. \"03-1234-5678\" or \"+1 415 555 0100\"",
                     );
                 }
                 None
@@ -913,80 +928,80 @@ impl Reader {
         }
     }
 
-    /// A list of phone numbers, each parsed, duplicates reported with `duplicate`.
+    /// The list of phone numbers at `key` of `parent`, each parsed, duplicates reported with
+    /// `duplicate`.
     fn phones(
         &mut self,
-        v: Option<&Value>,
+        parent: &Value,
+        key: &str,
         region: Option<Region>,
         duplicate: &str,
     ) -> Vec<Replacement> {
         let mut out: Vec<Replacement> = Vec::new();
-        if let Some(Value::Array(items)) = v {
+        let len = self.enter(key);
+        if let Some(Value::Array(items)) = get(parent, key) {
             for (i, it) in items.iter().enumerate() {
-                self.at_index(i, |r| {
-                    if let Some(p) = r.phone(Some(it), region) {
-                        if out.iter().any(|o| o.number == p.number) {
-                            r.err(duplicate, None);
-                        } else {
-                            out.push(p);
-                        }
+                let len = self.enter_index(i);
+                if let Some(p) = self.phone(Some(it), region) {
+                    if out.iter().any(|o| o.number == p.number) {
+                        self.err(duplicate, "");
+                    } else {
+                        out.push(p);
                     }
-                });
+                }
+                self.leave(len);
             }
         }
+        self.leave(len);
         out
     }
 
+    /// The `numbers` map at `key` of `parent` (a source rule or the document's `default`).
     fn numbers(
         &mut self,
-        v: &Value,
+        parent: &Value,
+        key: &str,
         region: Option<Region>,
         targets: &[Target],
         pools: &[(String, Pool)],
     ) -> NumberMap {
         let mut map: NumberMap = Vec::new();
-        let Value::Object(members) = v else {
+        let Some(Value::Object(members)) = get(parent, key) else {
             return map;
         };
+        let outer = self.enter(key);
         for (key, nv) in members {
-            self.at_key(key, |r| {
-                let target = region
-                    .and_then(|reg| PhoneNumber::parse(key, reg).ok())
-                    .and_then(|n| targets.iter().position(|t| t.number == n));
-                let Some(ti) = target else {
-                    if !targets.is_empty() {
-                        r.err(
-                            "not one of the targets",
-                            Some("use a number listed in \"targets\"".into()),
-                        );
-                    }
-                    return;
-                };
-                if map.iter().any(|(t, _)| *t == ti) {
-                    r.err("target given twice", None);
-                    return;
-                }
-                let choice = match nv.get("pool") {
-                    Some(name) => name.as_str().and_then(|n| {
-                        r.at_key("pool", |r| {
+            let len = self.enter(key);
+            let target = region
+                .and_then(|reg| PhoneNumber::parse(key, reg).ok())
+                .and_then(|n| targets.iter().position(|t| t.number == n));
+            match target {
+                None if !targets.is_empty() => self.err(
+                    "not one of the targets",
+                    "use a number listed in \"targets\"",
+                ),
+                None => {}
+                Some(ti) if map.iter().any(|(t, _)| *t == ti) => self.err("target given twice", ""),
+                Some(ti) => {
+                    let choice = match nv.get("pool") {
+                        Some(name) => name.as_str().and_then(|n| {
                             if pools.iter().any(|(p, _)| p == n) {
-                                Some(NumberChoice::Pool(n.into()))
-                            } else {
-                                r.err(
-                                    "no such pool",
-                                    Some(suggest(n, pools.iter().map(|(p, _)| p.as_str()))),
-                                );
-                                None
+                                return Some(NumberChoice::Pool(n.into()));
                             }
-                        })
-                    }),
-                    None => r.phone(Some(nv), region).map(NumberChoice::Fixed),
-                };
-                if let Some(c) = choice {
-                    map.push((ti, c));
+                            let hint = suggest(n, &mut pools.iter().map(|(p, _)| p.as_str()));
+                            self.err_at("pool", "no such pool", &hint);
+                            None
+                        }),
+                        None => self.phone(Some(nv), region).map(NumberChoice::Fixed),
+                    };
+                    if let Some(c) = choice {
+                        map.push((ti, c));
+                    }
                 }
-            });
+            }
+            self.leave(len);
         }
+        self.leave(outer);
         map
     }
 
@@ -1000,28 +1015,24 @@ impl Reader {
                     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
                 }))
         {
-            self.at_key("site", |r| {
-                r.err(
-                    "use lowercase letters, digits, '-' and '_' (at most 64)",
-                    None,
-                )
-            });
+            self.err_at(
+                "site",
+                "use lowercase letters, digits, '-' and '_' (at most 64)",
+                "",
+            );
         }
         let region_text = text(doc, "region").unwrap_or_default();
         let region = Region::from_code(&region_text);
         if region.is_none() && !region_text.is_empty() {
-            self.at_key("region", |r| {
-                r.err(
-                    "unsupported region",
-                    Some("one of JP, US, CA, GB, FR, DE".into()),
-                )
-            });
+            self.err_at(
+                "region",
+                "unsupported region",
+                "one of JP, US, CA, GB, FR, DE",
+            );
         }
 
         let targets: Vec<Target> = self
-            .at_key("targets", |r| {
-                r.phones(get(doc, "targets"), region, "duplicate target")
-            })
+            .phones(doc, "targets", region, "duplicate target")
             .into_iter()
             .map(|p| Target {
                 written: p.written,
@@ -1031,72 +1042,65 @@ impl Reader {
 
         let mut pools: Vec<(String, Pool)> = Vec::new();
         if let Some(Value::Object(members)) = get(doc, "pools") {
+            let outer = self.enter("pools");
             for (name, pv) in members {
-                let pool = self.at_key("pools", |r| {
-                    r.at_key(name, |r| {
-                        let numbers = r.at_key("numbers", |r| {
-                            r.phones(get(pv, "numbers"), region, "duplicate number in the pool")
-                        });
-                        let fallback =
-                            r.at_key("fallback", |r| r.phone(get(pv, "fallback"), region))?;
-                        Some(Pool {
+                let len = self.enter(name);
+                let numbers = self.phones(pv, "numbers", region, "duplicate number in the pool");
+                let at = self.enter("fallback");
+                let fallback = self.phone(get(pv, "fallback"), region);
+                self.leave(at);
+                if let Some(fallback) = fallback {
+                    pools.push((
+                        name.clone(),
+                        Pool {
                             numbers,
                             fallback,
                             idle_minutes: whole(pv, "idle_minutes", 15),
-                        })
-                    })
-                });
-                if let Some(p) = pool {
-                    pools.push((name.clone(), p));
+                        },
+                    ));
                 }
+                self.leave(len);
             }
+            self.leave(outer);
         }
 
         let mut sources: Vec<SourceRule> = Vec::new();
         if let Some(Value::Array(items)) = get(doc, "sources") {
+            let outer = self.enter("sources");
             for (i, it) in items.iter().enumerate() {
-                self.at_key("sources", |r| {
-                    r.at_index(i, |r| {
-                        let name = text(it, "name").unwrap_or_default();
-                        if !name.is_empty() && sources.iter().any(|s| s.name == name) {
-                            r.at_key("name", |r| r.err("duplicate source name", None));
-                        }
-                        let m = get(it, "match");
-                        let field = |k: &str| strings(m.and_then(|m| m.get(k)));
-                        let click_id = match m.and_then(|m| m.get("click_id")) {
-                            Some(Value::Bool(true)) => {
-                                CLICK_IDS.iter().map(|s| (*s).into()).collect()
-                            }
-                            other => strings(other),
-                        };
-                        let matcher = SourceMatch {
-                            utm_source: field("utm_source"),
-                            utm_medium: field("utm_medium"),
-                            utm_campaign: field("utm_campaign"),
-                            utm_term: field("utm_term"),
-                            utm_content: field("utm_content"),
-                            click_id,
-                            referrer_host: field("referrer_host"),
-                            referrer_group: field("referrer_group"),
-                            landing_path: field("landing_path"),
-                        };
-                        let numbers = match get(it, "numbers") {
-                            Some(n) => {
-                                r.at_key("numbers", |r| r.numbers(n, region, &targets, &pools))
-                            }
-                            None => Vec::new(),
-                        };
-                        sources.push(SourceRule {
-                            name,
-                            matcher,
-                            numbers,
-                        });
-                    })
+                let len = self.enter_index(i);
+                let name = text(it, "name").unwrap_or_default();
+                if !name.is_empty() && sources.iter().any(|s| s.name == name) {
+                    self.err_at("name", "duplicate source name", "");
+                }
+                let m = get(it, "match").unwrap_or(&NULL);
+                let click_id = match get(m, "click_id") {
+                    Some(Value::Bool(true)) => CLICK_IDS.iter().map(|s| (*s).into()).collect(),
+                    _ => strings(m, "click_id"),
+                };
+                let matcher = SourceMatch {
+                    utm_source: strings(m, "utm_source"),
+                    utm_medium: strings(m, "utm_medium"),
+                    utm_campaign: strings(m, "utm_campaign"),
+                    utm_term: strings(m, "utm_term"),
+                    utm_content: strings(m, "utm_content"),
+                    click_id,
+                    referrer_host: strings(m, "referrer_host"),
+                    referrer_group: strings(m, "referrer_group"),
+                    landing_path: strings(m, "landing_path"),
+                };
+                let numbers = self.numbers(it, "numbers", region, &targets, &pools);
+                self.leave(len);
+                sources.push(SourceRule {
+                    name,
+                    matcher,
+                    numbers,
                 });
             }
+            self.leave(outer);
         }
-        let default = get(doc, "default")
-            .map(|d| self.at_key("default", |r| r.numbers(d, region, &targets, &pools)));
+        let default =
+            get(doc, "default").map(|_| self.numbers(doc, "default", region, &targets, &pools));
 
         let mut triggers = Vec::new();
         if let Some(Value::Array(items)) = get(doc, "triggers") {
@@ -1104,14 +1108,11 @@ impl Reader {
                 let source = text(t, "source");
                 if let Some(s) = &source {
                     if !sources.iter().any(|r| r.name == *s) {
-                        self.at_key("triggers", |r| {
-                            r.at_index(i, |r| {
-                                r.at_key("source", |r| {
-                                    let hint = suggest(s, sources.iter().map(|r| r.name.as_str()));
-                                    r.err("no source rule with this name", Some(hint))
-                                })
-                            })
-                        });
+                        let len = self.enter("triggers");
+                        json::push_index(&mut self.path, i);
+                        let hint = suggest(s, &mut sources.iter().map(|r| r.name.as_str()));
+                        self.err_at("source", "no source rule with this name", &hint);
+                        self.leave(len);
                     }
                 }
                 triggers.push(Trigger {
@@ -1120,7 +1121,7 @@ impl Reader {
                     dwell_seconds: get(t, "dwell_seconds").and_then(Value::as_u32),
                     revisits: get(t, "revisits").and_then(Value::as_u32),
                     source,
-                    once: if choice(t, "once", &["page_view", "session"], 0) == 1 {
+                    once: if is(t, "once", "session") {
                         TriggerOnce::Session
                     } else {
                         TriggerOnce::PageView
@@ -1129,30 +1130,28 @@ impl Reader {
             }
         }
 
-        let none = Value::Null;
-        let a = get(doc, "attribution").unwrap_or(&none);
+        let a = get(doc, "attribution").unwrap_or(&NULL);
         let attribution = Attribution {
-            model: if choice(a, "model", &["first_touch", "last_touch"], 1) == 0 {
+            model: if is(a, "model", "first_touch") {
                 AttributionModel::FirstTouch
             } else {
                 AttributionModel::LastTouch
             },
             days: whole(a, "days", 30),
         };
-        let l = get(doc, "leads").unwrap_or(&none);
-        let defaults = Leads::default();
+        let l = get(doc, "leads").unwrap_or(&NULL);
         let leads = Leads {
-            forms: text(l, "forms").unwrap_or(defaults.forms),
-            email_param: text(l, "email_param").unwrap_or(defaults.email_param),
-            send: if choice(l, "send", &["raw", "hashed"], 0) == 1 {
+            forms: text(l, "forms").unwrap_or_else(|| "form[data-ringtrail-lead]".into()),
+            email_param: text(l, "email_param").unwrap_or_else(|| "rt_lid".into()),
+            send: if is(l, "send", "hashed") {
                 LeadSend::Hashed
             } else {
                 LeadSend::Raw
             },
         };
-        let p = get(doc, "privacy").unwrap_or(&none);
+        let p = get(doc, "privacy").unwrap_or(&NULL);
         let privacy = Privacy {
-            consent: if choice(p, "consent", &["required", "not_required"], 1) == 0 {
+            consent: if is(p, "consent", "required") {
                 Consent::Required
             } else {
                 Consent::NotRequired
@@ -1160,9 +1159,9 @@ impl Reader {
             respect_gpc: flag(p, "respect_gpc", true),
             respect_dnt: flag(p, "respect_dnt", true),
         };
-        let t = get(doc, "tracking").unwrap_or(&none);
+        let t = get(doc, "tracking").unwrap_or(&NULL);
         let tracking = Tracking {
-            strip_params: strings(get(t, "strip_params")),
+            strip_params: strings(t, "strip_params"),
             hash_routing: flag(t, "hash_routing", false),
             session_minutes: whole(t, "session_minutes", 30),
             min_engaged_ms: whole(t, "min_engaged_ms", 1000),
@@ -1178,7 +1177,7 @@ impl Reader {
             default,
             pools,
             attribution,
-            noswap: strings(get(doc, "noswap")),
+            noswap: strings(doc, "noswap"),
             triggers,
             leads,
             privacy,
