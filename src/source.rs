@@ -403,30 +403,29 @@ pub fn resolve(
     attribution: &Attribution,
     now_ms: u64,
 ) -> Touch {
+    match stored {
+        Some(s) if keeps_stored(&s, &current, attribution, now_ms) => s,
+        _ => current,
+    }
+}
+
+/// [`resolve`]'s decision, on references (no `Touch` moves in and out of options).
+fn keeps_stored(stored: &Touch, current: &Touch, attribution: &Attribution, now_ms: u64) -> bool {
     let window = u64::from(attribution.days) * DAY_MS;
     // A time beyond now + window is not a clock skew but garbage: drop it too.
-    let valid = |s: &Touch| {
-        now_ms < s.at_ms.saturating_add(window) && s.at_ms <= now_ms.saturating_add(window)
-    };
-    let Some(stored) = stored.filter(valid) else {
-        return current;
-    };
+    if !(now_ms < stored.at_ms.saturating_add(window)
+        && stored.at_ms <= now_ms.saturating_add(window))
+    {
+        return false;
+    }
     if !current.click_id.is_empty() {
-        let same_click =
-            stored.click_id == current.click_id && stored.click_value == current.click_value;
-        return if same_click { stored } else { current };
+        return stored.click_id == current.click_id && stored.click_value == current.click_value;
     }
     if current.is_direct() {
-        return stored;
+        return true;
     }
-    if stored.is_direct() {
-        // A direct arrival says nothing about the source: the first real one replaces it.
-        return current;
-    }
-    match attribution.model {
-        AttributionModel::FirstTouch => stored,
-        AttributionModel::LastTouch => current,
-    }
+    // A direct arrival says nothing about the source: the first real one replaces it.
+    !stored.is_direct() && matches!(attribution.model, AttributionModel::FirstTouch)
 }
 
 /// Index of the first rule whose `match` holds for `touch`; `None` when none does (the
@@ -536,7 +535,10 @@ pub fn attribute(
     now_ms: u64,
 ) -> (Touch, Option<usize>) {
     let current = Touch::from_visit(page_url, referrer, site_host, now_ms);
-    let mut touch = resolve(Touch::decode(stored), current, attribution, now_ms);
+    let mut touch = match Touch::decode(stored) {
+        Some(s) if keeps_stored(&s, &current, attribution, now_ms) => s,
+        _ => current,
+    };
     let rule = match_rule(rules, &touch);
     if let Some(r) = rule.and_then(|i| rules.get(i)) {
         touch.rule.clone_from(&r.name);

@@ -61,7 +61,7 @@ pub fn split(url: &str) -> UrlParts<'_> {
     if rest.starts_with("//") {
         let after = split_at(rest, 2).1;
         let authority;
-        (authority, rest) = split_at(after, find(after, b'/').unwrap_or(after.len()));
+        (authority, rest) = split_at(after, pos(after, b'/'));
         // Userinfo ends at the last `@`.
         let start = authority
             .bytes()
@@ -70,7 +70,7 @@ pub fn split(url: &str) -> UrlParts<'_> {
         let authority = split_at(authority, start).1;
         // IPv6 literal: the port colon is the one after `]`.
         let host_end = if authority.starts_with('[') {
-            find(authority, b']').map_or(authority.len(), |i| i + 1)
+            (pos(authority, b']') + 1).min(authority.len())
         } else {
             0
         };
@@ -82,9 +82,15 @@ pub fn split(url: &str) -> UrlParts<'_> {
 }
 
 /// Byte index of the first `b` in `s`.
-#[inline(never)]
 pub(crate) fn find(s: &str, b: u8) -> Option<usize> {
-    s.bytes().position(|c| c == b)
+    Some(pos(s, b)).filter(|&i| i < s.len())
+}
+
+/// Byte index of the first `b` in `s`, or `s.len()` when there is none (no `Option` to pass
+/// through memory).
+#[inline(never)]
+pub(crate) fn pos(s: &str, b: u8) -> usize {
+    s.bytes().position(|c| c == b).unwrap_or(s.len())
 }
 
 /// `s` split at byte `i` (clamped; an index inside a character gives `(s, "")`).
@@ -103,7 +109,7 @@ pub(crate) fn at(s: &str, i: usize) -> (&str, &str) {
 /// Splits at the first `sep`: (before, after); after is empty when `sep` is absent.
 #[inline(never)]
 pub(crate) fn cut(s: &str, sep: u8) -> (&str, &str) {
-    at(s, find(s, sep).unwrap_or(s.len()))
+    at(s, pos(s, sep))
 }
 
 /// Appends `s` to `out` with each byte that `escape` maps (ASCII bytes only) replaced by its
@@ -140,13 +146,13 @@ impl<'a> Iterator for SplitOn<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let s = self.rest?;
-        match find(s, self.sep) {
-            Some(i) => {
-                let (piece, rest) = at(s, i);
-                self.rest = Some(rest);
-                Some(piece)
-            }
-            None => self.rest.take(),
+        let i = pos(s, self.sep);
+        if i < s.len() {
+            let (piece, rest) = at(s, i);
+            self.rest = Some(rest);
+            Some(piece)
+        } else {
+            self.rest.take()
         }
     }
 }
@@ -174,17 +180,10 @@ pub(crate) fn parse_u64(s: &str) -> Option<u64> {
 /// Index of the `:` ending a scheme (`ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")`), if any.
 fn scheme_end(s: &str) -> Option<usize> {
     let b = s.as_bytes();
-    if !b.first()?.is_ascii_alphabetic() {
-        return None;
-    }
-    for (i, &c) in b.iter().enumerate() {
-        match c {
-            b':' => return Some(i),
-            c if c.is_ascii_alphanumeric() || c == b'+' || c == b'-' || c == b'.' => {}
-            _ => return None,
-        }
-    }
-    None
+    let i = b
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'+' || c == b'-' || c == b'.'))?;
+    (b.first()?.is_ascii_alphabetic() && b.get(i) == Some(&b':')).then_some(i)
 }
 
 /// The host of a URL, ASCII-lowercased, without port, userinfo or a trailing dot; `""` when
@@ -315,7 +314,7 @@ fn hex(c: Option<&u8>) -> Option<u8> {
 /// assert_eq!(remove_params("/p?rt_lid=9#f", strip), "/p#f");
 /// ```
 pub fn remove_params(url: &str, remove: impl Fn(&str) -> bool) -> String {
-    let (before_fragment, fragment) = split_at(url, find(url, b'#').unwrap_or(url.len()));
+    let (before_fragment, fragment) = split_at(url, pos(url, b'#'));
     let (base, query) = cut(before_fragment, b'?');
     let mut out = String::with_capacity(url.len());
     out.push_str(base);
