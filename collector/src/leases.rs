@@ -11,9 +11,11 @@
 //!    out last and a late call from its previous holder still finds them;
 //! 4. the pool's fallback number when none is free (an overflow, recorded).
 //!
-//! Calls are attributed with [`attribute_number`]: the lease that held the called number at
-//! the call's start, or one that ended at most `idle_minutes` before it (the visitor closed
-//! the tab, then called) and was not followed by another visitor's lease.
+//! Calls are attributed through the latest lease on the called number issued *before* the
+//! call's start ([`lease_covers`]): it held the number then, or ended at most `idle_minutes`
+//! before (the visitor closed the tab, then called). A lease issued in the very millisecond a
+//! call starts is never the caller's (nobody dials a number before it is shown), so a number
+//! handed on at that moment still credits its previous holder.
 //!
 //! Everything here takes `now` as an argument; the store runs these functions inside one
 //! write transaction, so two requests never get the same number.
@@ -407,7 +409,7 @@ mod tests {
             let number = &self.pool.numbers[index].e164;
             self.leases
                 .iter()
-                .filter(|l| &l.number == number && l.issued_at <= t)
+                .filter(|l| &l.number == number && l.issued_at < t)
                 .max_by_key(|l| l.issued_at)
                 .filter(|l| lease_covers(l, t, self.pool.idle_ms))
                 .map(|l| l.visitor.clone())
@@ -498,10 +500,25 @@ mod tests {
         assert_eq!(sim.who_called(0, T0 + 34 * MIN).as_deref(), Some("a"));
         assert_eq!(sim.who_called(0, T0 + 35 * MIN), None);
         assert_eq!(sim.who_called(0, T0 - 1), None, "before any lease");
+        assert_eq!(
+            sim.who_called(0, T0),
+            None,
+            "not in the millisecond it was shown"
+        );
         // Once b takes the number, calls are b's.
         sim.request("b", T0 + 40 * MIN);
         assert_eq!(sim.who_called(0, T0 + 41 * MIN).as_deref(), Some("b"));
         assert_eq!(sim.who_called(0, T0 + 21 * MIN).as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_number_handed_on_in_the_same_millisecond_credits_the_previous_holder() {
+        let mut sim = Sim::new(1);
+        sim.request("a", T0);
+        sim.release("a", T0 + MIN);
+        assert_eq!(sim.request("b", T0 + MIN), Some(0), "free at once");
+        assert_eq!(sim.who_called(0, T0 + MIN).as_deref(), Some("a"));
+        assert_eq!(sim.who_called(0, T0 + MIN + 1).as_deref(), Some("b"));
     }
 
     #[test]
@@ -544,7 +561,7 @@ mod tests {
                 }
                 if let Some(index) = sim.request(&visitor, now) {
                     if (step + v) % 7 == 0 {
-                        calls.push((index, now, visitor));
+                        calls.push((index, now + 1, visitor));
                     }
                 }
             }

@@ -186,6 +186,7 @@ async fn leases_are_exclusive_renewed_and_fall_back() {
         .body(Body::empty())
         .expect("req");
     assert_eq!(h.send(req).await.0, StatusCode::NO_CONTENT);
+    h.clock.advance(1); // free right after the release
     let (_, e) = h.lease("e").await;
     assert_eq!(e["number"], "+81355550102");
     // b's heartbeat is refused now.
@@ -209,7 +210,7 @@ async fn leases_are_exclusive_renewed_and_fall_back() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(hb["expires_at"], T0 + 25 * MIN);
+    assert_eq!(hb["expires_at"], T0 + 1 + 25 * MIN);
     let (_, e_again) = h.lease("e").await;
     assert_eq!(e_again["lease_id"], e["lease_id"], "asking again renews");
     h.clock.advance(6 * MIN); // c and d lapse at T0 + 15 min

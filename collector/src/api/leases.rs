@@ -131,13 +131,12 @@ pub async fn create(
         target: target_number.e164(),
         source,
     };
-    let now = state.clock.now_ms();
     let new_id = uuid::Uuid::now_v7().to_string();
     let grant = {
-        let spec = spec.clone();
+        let (spec, clock) = (spec.clone(), state.clock.clone());
         state
             .db
-            .run(move |store| store.acquire_lease(&spec, &request, now, &new_id))
+            .run(move |store| store.acquire_lease(&spec, &request, &clock, &new_id))
             .await?
     };
     Ok(Json(match grant {
@@ -178,10 +177,10 @@ pub async fn heartbeat(
     Path(id): Path<String>,
 ) -> AppResult<Json<LeaseAnswer>> {
     let id = lease_id(&id)?;
-    let now = state.clock.now_ms();
+    let clock = state.clock.clone();
     let update = state
         .db
-        .run(move |store| store.heartbeat_lease(&id, now))
+        .run(move |store| store.heartbeat_lease(&id, &clock))
         .await?;
     match update {
         LeaseUpdate::Done(lease) => Ok(Json(LeaseAnswer::for_lease(
@@ -204,10 +203,10 @@ pub async fn release(
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     let id = lease_id(&id)?;
-    let now = state.clock.now_ms();
+    let clock = state.clock.clone();
     match state
         .db
-        .run(move |store| store.release_lease(&id, now))
+        .run(move |store| store.release_lease(&id, &clock))
         .await?
     {
         LeaseUpdate::NotFound => Err(AppError::NotFound("lease: no such lease".into())),

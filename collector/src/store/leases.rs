@@ -8,6 +8,7 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::sqlite::{internal, SqliteStore};
 use super::StoreError;
+use crate::clock::Clock;
 use crate::leases::{self, Allocation, Heartbeat, Lease, PoolSpec};
 
 /// A lease request, validated against the site's config.
@@ -63,8 +64,9 @@ pub struct PoolActivity {
 
 /// Lease storage.
 pub trait LeaseStore {
-    /// Runs [`leases::allocate`] for `request` at `now` and stores its outcome; `new_id` is
-    /// used if a new lease is issued.
+    /// Runs [`leases::allocate`] for `request` and stores its outcome; `new_id` is used if a
+    /// new lease is issued. The lease methods read `clock` once they hold the write lock, so
+    /// decisions are made in the order of their times.
     ///
     /// # Errors
     /// On storage failure.
@@ -72,20 +74,21 @@ pub trait LeaseStore {
         &self,
         pool: &PoolSpec,
         request: &LeaseRequest,
-        now: i64,
+        clock: &Clock,
         new_id: &str,
     ) -> Result<LeaseGrant, StoreError>;
     /// Extends a lease by its idle window (see [`leases::heartbeat`]).
     ///
     /// # Errors
     /// On storage failure.
-    fn heartbeat_lease(&self, id: &str, now: i64) -> Result<LeaseUpdate, StoreError>;
-    /// Releases a lease: its number is free from `now` on. Releasing twice is harmless.
+    fn heartbeat_lease(&self, id: &str, clock: &Clock) -> Result<LeaseUpdate, StoreError>;
+    /// Releases a lease: its number is free from now on. Releasing twice is harmless.
     ///
     /// # Errors
     /// On storage failure.
-    fn release_lease(&self, id: &str, now: i64) -> Result<LeaseUpdate, StoreError>;
-    /// The latest lease on `number` of `site` issued at or before `t`.
+    fn release_lease(&self, id: &str, clock: &Clock) -> Result<LeaseUpdate, StoreError>;
+    /// The latest lease on `number` of `site` issued before `t` (strictly: nobody calls a
+    /// number in the millisecond it is shown).
     ///
     /// # Errors
     /// On storage failure.
@@ -135,13 +138,49 @@ fn latest_on_number(
     number: &str,
 ) -> Result<Option<Lease>, StoreError> {
     tx.prepare_cached(&format!(
-        "SELECT {LEASE_COLUMNS} FROM leases WHERE site = ?1 AND number = ?2
-         ORDER BY issued_at DESC, rowid DESC LIMIT 1"
+        "SELECT {LEASE_COLUMNS} FROM leases
+         WHERE id = (SELECT lease_id FROM lease_latest WHERE site = ?1 AND number = ?2)"
     ))
     .map_err(internal)?
     .query_row(params![site, number], lease_from_row)
     .optional()
     .map_err(internal)
+}
+
+/// The latest lease on each of the pool's numbers, in pool order, in one statement over the
+/// `lease_latest` pointers (one row per number, however long the lease history grows).
+fn latest_on_numbers(
+    tx: &Transaction<'_>,
+    pool: &PoolSpec,
+) -> Result<Vec<Option<Lease>>, StoreError> {
+    let numbers = serde_json::Value::from(
+        pool.numbers
+            .iter()
+            .map(|n| n.e164.clone())
+            .collect::<Vec<_>>(),
+    )
+    .to_string();
+    let mut stmt = tx
+        .prepare_cached(&format!(
+            "SELECT {LEASE_COLUMNS} FROM leases WHERE id IN (
+                 SELECT lease_id FROM lease_latest
+                 WHERE site = ?1 AND number IN (SELECT value FROM json_each(?2)))"
+        ))
+        .map_err(internal)?;
+    let found = stmt
+        .query_map(params![pool.site, numbers], lease_from_row)
+        .map_err(internal)?
+        .collect::<Result<Vec<Lease>, _>>()
+        .map_err(internal)?;
+    let mut by_number: std::collections::HashMap<String, Lease> = found
+        .into_iter()
+        .map(|lease| (lease.number.clone(), lease))
+        .collect();
+    Ok(pool
+        .numbers
+        .iter()
+        .map(|n| by_number.remove(&n.e164))
+        .collect())
 }
 
 fn lease_by_id(conn: &rusqlite::Connection, id: &str) -> Result<Option<Lease>, StoreError> {
@@ -157,15 +196,13 @@ impl LeaseStore for SqliteStore {
         &self,
         pool: &PoolSpec,
         request: &LeaseRequest,
-        now: i64,
+        clock: &Clock,
         new_id: &str,
     ) -> Result<LeaseGrant, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(internal)?;
-        let mut latest = Vec::with_capacity(pool.numbers.len());
-        for number in &pool.numbers {
-            latest.push(latest_on_number(&tx, &pool.site, &number.e164)?);
-        }
+        let now = clock.now_ms();
+        let latest = latest_on_numbers(&tx, pool)?;
         let previous = tx
             .prepare_cached(&format!(
                 "SELECT {LEASE_COLUMNS} FROM leases
@@ -250,6 +287,12 @@ impl LeaseStore for SqliteStore {
                     ],
                 )
                 .map_err(internal)?;
+                tx.execute(
+                    "INSERT INTO lease_latest (site, number, lease_id) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (site, number) DO UPDATE SET lease_id = excluded.lease_id",
+                    params![lease.site, lease.number, lease.id],
+                )
+                .map_err(internal)?;
                 LeaseGrant::Leased {
                     lease: Box::new(lease),
                     renewed: false,
@@ -277,9 +320,10 @@ impl LeaseStore for SqliteStore {
         Ok(grant)
     }
 
-    fn heartbeat_lease(&self, id: &str, now: i64) -> Result<LeaseUpdate, StoreError> {
+    fn heartbeat_lease(&self, id: &str, clock: &Clock) -> Result<LeaseUpdate, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(internal)?;
+        let now = clock.now_ms();
         let Some(mut lease) = lease_by_id(&tx, id)? else {
             return Ok(LeaseUpdate::NotFound);
         };
@@ -300,8 +344,9 @@ impl LeaseStore for SqliteStore {
         }
     }
 
-    fn release_lease(&self, id: &str, now: i64) -> Result<LeaseUpdate, StoreError> {
+    fn release_lease(&self, id: &str, clock: &Clock) -> Result<LeaseUpdate, StoreError> {
         let conn = self.writer();
+        let now = clock.now_ms();
         let Some(mut lease) = lease_by_id(&conn, id)? else {
             return Ok(LeaseUpdate::NotFound);
         };
@@ -321,7 +366,7 @@ impl LeaseStore for SqliteStore {
         let lease = conn
             .prepare_cached(&format!(
                 "SELECT {LEASE_COLUMNS} FROM leases
-                 WHERE site = ?1 AND number = ?2 AND issued_at <= ?3
+                 WHERE site = ?1 AND number = ?2 AND issued_at < ?3
                  ORDER BY issued_at DESC, rowid DESC LIMIT 1"
             ))
             .map_err(internal)?
@@ -412,3 +457,14 @@ pub const MIGRATION: &str = "CREATE TABLE leases (
         at       INTEGER NOT NULL
     );
     CREATE INDEX lease_overflows_site_pool_at ON lease_overflows (site, pool, at);";
+
+/// The latest lease of each number, so allocation reads one row per pool number. Shipped as a
+/// migration in `sqlite.rs`: never edit it, add a new one.
+pub const MIGRATION_LATEST: &str = "CREATE TABLE lease_latest (
+        site      TEXT NOT NULL,
+        number    TEXT NOT NULL,
+        lease_id  TEXT NOT NULL,
+        PRIMARY KEY (site, number)
+    );
+    INSERT OR REPLACE INTO lease_latest (site, number, lease_id)
+        SELECT site, number, id FROM leases ORDER BY issued_at, rowid;";

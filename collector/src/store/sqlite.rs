@@ -53,6 +53,8 @@ const MIGRATIONS: &[&str] = &[
     super::leases::MIGRATION,
     // 4: calls from the webhook (store/calls.rs)
     super::calls::MIGRATION,
+    // 5: latest lease per number, for one-statement allocation (store/leases.rs)
+    super::leases::MIGRATION_LATEST,
 ];
 
 /// The `WHERE` clause every event query shares: `?1`..`?4` are the [`EventFilter`] fields,
