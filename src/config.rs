@@ -1021,8 +1021,10 @@ impl Reader {
                 "",
             );
         }
-        let region_text = text(doc, "region").unwrap_or_default();
-        let region = Region::from_code(&region_text);
+        let region_text = get(doc, "region")
+            .and_then(Value::as_str)
+            .map_or("", str::trim);
+        let region = Region::from_code(region_text);
         if region.is_none() && !region_text.is_empty() {
             self.err_at(
                 "region",
