@@ -73,27 +73,17 @@
       var m = r[0];
       return m.default({ module_or_path: wasm }).then(function () {
         var q = stub.q || [];
-        var isOn = function (args) {
-          return args[0] === 'on';
-        };
-        var slice = function (args) {
-          return Array.prototype.slice.call(args);
-        };
-        // Throws on a bad config, before touching the page. Queued on() listeners go in first so
-        // they hear the first swaps.
-        var snippet = m.start(r[1], collector, q.filter(isOn).map(slice));
+        // Throws on a bad config, before touching the page.
+        var api = m.run(r[1], collector, q);
         unveil();
-        var run = function (args) {
+        w.ringtrail = function () {
           try {
-            return snippet.command(slice(args));
+            return api.apply(null, arguments);
           } catch (e) {
             fail(e);
           }
         };
-        w.ringtrail = function () {
-          return run(arguments);
-        };
-        for (var i = 0; i < q.length; i++) if (!isOn(q[i])) run(q[i]);
+        for (var i = 0; i < q.length; i++) if (q[i][0] !== 'on') w.ringtrail.apply(null, q[i]);
       });
     })
     .catch(fail);

@@ -12,9 +12,10 @@ wasm-pack --quiet build --target web --release --mode no-install --no-typescript
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   --strip-debug --strip-producers \
   pkg/ringtrail_bg.wasm -o pkg/ringtrail_bg.wasm
-# Bundle the glue with its JS snippets (src/web/collect.js) into one minified module.
-"$bin/esbuild" pkg/ringtrail.js --bundle --minify --format=esm --log-level=warning \
-  --outfile=pkg/ringtrail.js --allow-overwrite
+# One minified module: the runtime (js/runtime.js), the wasm-bindgen glue and js/browser.js.
+"$bin/esbuild" js/runtime.js --bundle --minify --format=esm --log-level=warning \
+  --outfile=pkg/ringtrail.bundle.js
+mv pkg/ringtrail.bundle.js pkg/ringtrail.js
 "$bin/esbuild" js/loader.js --minify --log-level=warning --outfile=pkg/loader.js
 # Only the three deployable files stay in pkg/.
 rm -rf pkg/.gitignore pkg/README.md pkg/package.json pkg/*.d.ts pkg/snippets

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 cargo build --quiet --lib --release --target wasm32-unknown-unknown --features snippet
-wasm-bindgen target/wasm32-unknown-unknown/release/ringtrail.wasm --out-dir "$out" --target web
+wasm-bindgen "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/ringtrail.wasm" --out-dir "$out" --target web
 node_modules/.bin/wasm-opt -Oz -g --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   "$out/ringtrail_bg.wasm" -o "$out/named.wasm"

@@ -19,9 +19,12 @@ pub struct Lease {
     pub heartbeat_ms: u64,
 }
 
-/// Storage key of the lease for target `target` of `pool`.
-pub fn storage_key(pool: &str, target: usize) -> String {
+/// Storage key of the lease for target `target` of `pool` on `site` (sites sharing an origin
+/// never see each other's numbers).
+pub fn storage_key(site: &str, pool: &str, target: usize) -> String {
     let mut k = String::from("lease:");
+    k.push_str(site);
+    k.push(':');
     k.push_str(pool);
     k.push(':');
     json::push_u64(&mut k, target as u64);
@@ -180,7 +183,7 @@ mod tests {
         for bad in ["", "x", "L1|a|1|03", "L1|1|1|", "L1|1"] {
             assert_eq!(Lease::decode(bad), None, "{bad}");
         }
-        assert_eq!(storage_key("organic", 1), "lease:organic:1");
+        assert_eq!(storage_key("demo", "organic", 1), "lease:demo:organic:1");
     }
 
     #[test]

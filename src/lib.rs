@@ -48,20 +48,4 @@ pub mod visit;
 mod web;
 
 #[cfg(all(target_arch = "wasm32", feature = "web"))]
-pub use web::Snippet;
-
-/// Starts the snippet with the config text, the collector's base URL and the `on(...)` calls
-/// queued so far (as argument arrays); the loader keeps the returned [`Snippet`] and sends it
-/// every other `ringtrail(...)` call.
-///
-/// # Errors
-/// A config error naming its JSON path; the page has not been touched.
-#[cfg(all(target_arch = "wasm32", feature = "web"))]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn start(
-    config: &str,
-    collector: &str,
-    listeners: js_sys::Array,
-) -> Result<Snippet, wasm_bindgen::JsError> {
-    web::start(config, collector, listeners)
-}
+pub use web::Core;

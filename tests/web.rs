@@ -1,128 +1,83 @@
-//! The web layer in a real headless Chromium (`wasm-pack test --headless --chrome`): DOM scan,
-//! split markup, attributes, exclusions, the MutationObserver and the JS command API.
+//! The wasm `Core` in a real headless Chromium (`wasm-pack test --headless --chrome`): the
+//! boundary the JS runtime drives, with the browser's storage behind it.
 #![cfg(all(target_arch = "wasm32", feature = "web"))]
 
-use wasm_bindgen::JsCast;
+use ringtrail::Core;
 use wasm_bindgen_test::*;
-use web_sys::{Document, Element};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const CONFIG: &str = r#"{
   "site": "webtest", "region": "JP", "targets": ["03-1234-5678"],
-  "sources": [{"name": "all", "numbers": {"03-1234-5678": "03-9999-0001"}}],
-  "noswap": [".keep"]
+  "sources": [{"name": "ads", "match": {"utm_source": "ads"}, "numbers": {"03-1234-5678": "03-9999-0001"}}],
+  "tracking": {"allow_automation": true, "allow_localhost": true}
 }"#;
 
-fn document() -> Document {
-    web_sys::window().unwrap().document().unwrap()
+fn core(href: &str) -> Core {
+    Core::new(CONFIG, false, href, "", "example.com", 0).unwrap()
 }
 
-thread_local! {
-    /// One snippet per page, as on a real site.
-    static SNIPPET: ringtrail::Snippet = ringtrail::start(CONFIG, "", js_sys::Array::new()).unwrap();
-}
-
-fn command(args: js_sys::Array) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {
-    SNIPPET.with(|s| s.command(args))
-}
-
-/// Puts `html` in a fresh container and swaps it.
-fn fixture(html: &str) -> Element {
-    let doc = document();
-    let div = doc.create_element("div").unwrap();
-    div.set_inner_html(html);
-    doc.body().unwrap().append_child(&div).unwrap();
-    command(js_sys::Array::of2(&"rescan".into(), &div)).unwrap();
-    div
-}
-
-fn text(root: &Element, sel: &str) -> String {
-    root.query_selector(sel)
-        .unwrap()
-        .unwrap()
-        .text_content()
-        .unwrap()
+fn parse(s: &str) -> js_sys::Object {
+    js_sys::JSON::parse(s).unwrap().into()
 }
 
 #[wasm_bindgen_test]
-fn swaps_text_and_keeps_format() {
-    let root = fixture(
-        r#"<p id="a">Call 03-1234-5678 now</p><p id="b">(03) 1234-5678</p>
-           <p id="c">０３－１２３４－５６７８</p>"#,
-    );
-    assert_eq!(text(&root, "#a"), "Call 03-9999-0001 now");
-    assert_eq!(text(&root, "#b"), "(03) 9999-0001");
-    assert_eq!(text(&root, "#c"), "０３－９９９９－０００１");
-}
-
-#[wasm_bindgen_test]
-fn split_markup_keeps_its_elements() {
-    let root = fixture(r#"<p id="s"><span>(03)</span> 1234-<b>5678</b></p>"#);
-    assert_eq!(text(&root, "#s"), "(03) 9999-0001");
-    assert_eq!(
-        root.query_selector("#s b")
-            .unwrap()
-            .unwrap()
-            .text_content()
-            .unwrap(),
-        "0001"
-    );
-    assert_eq!(
-        root.query_selector("#s span")
-            .unwrap()
-            .unwrap()
-            .text_content()
-            .unwrap(),
-        "(03)"
-    );
-}
-
-#[wasm_bindgen_test]
-fn tel_links_and_labels() {
-    let root = fixture(
-        r#"<a id="t" href="tel:03-1234-5678" aria-label="Call 03-1234-5678" title="03-1234-5678">call</a>"#,
-    );
-    let a = root.query_selector("#t").unwrap().unwrap();
-    assert_eq!(a.get_attribute("href").unwrap(), "tel:+81399990001");
-    assert_eq!(a.get_attribute("aria-label").unwrap(), "Call 03-9999-0001");
-    assert_eq!(a.get_attribute("title").unwrap(), "03-9999-0001");
-}
-
-#[wasm_bindgen_test]
-fn exclusions_are_left_alone() {
-    let root = fixture(
-        r#"<p class="keep" id="k">03-1234-5678</p><div data-ringtrail-noswap><p id="n">03-1234-5678</p></div>
-           <textarea id="ta">03-1234-5678</textarea><p id="o">No. 1203123456789</p>"#,
-    );
-    assert_eq!(text(&root, "#k"), "03-1234-5678");
-    assert_eq!(text(&root, "#n"), "03-1234-5678");
-    let ta: web_sys::HtmlTextAreaElement = root
-        .query_selector("#ta")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
+fn a_bad_config_names_its_path() {
+    let err = Core::new(
+        r#"{"site": 1}"#,
+        false,
+        "https://example.com/",
+        "",
+        "example.com",
+        0,
+    )
+    .err()
+    .unwrap();
+    let msg = js_sys::Error::from(wasm_bindgen::JsValue::from(err))
+        .message()
+        .as_string()
         .unwrap();
-    assert_eq!(ta.value(), "03-1234-5678");
-    assert_eq!(text(&root, "#o"), "No. 1203123456789");
+    assert!(
+        msg.starts_with("config error: site: expected a string, found a number"),
+        "{msg}"
+    );
 }
 
 #[wasm_bindgen_test]
-async fn content_added_later_is_swapped() {
-    let root = fixture("<div id='later'></div>");
-    let later = root.query_selector("#later").unwrap().unwrap();
-    later.set_inner_html("<p id='x'>Chat or call 03-1234-5678</p>");
-    // MutationObserver callbacks run as a microtask after this task.
-    let p = js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL);
-    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
-    assert_eq!(text(&root, "#x"), "Chat or call 03-9999-0001");
+fn swaps_runs_and_attributes_for_a_campaign_visit() {
+    let c = core("https://example.com/?utm_source=ads");
+    let out = c.swap(
+        r#"{"r":[["Call ","(03)"," 1234-5678"],["No. 1203123456789"]],"a":[["href","tel:03-1234-5678"],["title","03-1234-5678"]]}"#,
+    );
+    let v = parse(&out);
+    let runs = js_sys::JSON::stringify(&js_sys::Reflect::get(&v, &"r".into()).unwrap()).unwrap();
+    // "(03)" stays as it is: only pieces whose text changes are edited.
+    assert_eq!(runs.as_string().unwrap(), r#"[[0,2," 9999-0001"]]"#);
+    let attrs = js_sys::JSON::stringify(&js_sys::Reflect::get(&v, &"a".into()).unwrap()).unwrap();
+    assert_eq!(
+        attrs.as_string().unwrap(),
+        r#"[[0,"tel:+81399990001"],[1,"03-9999-0001"]]"#
+    );
+    assert_eq!(c.number(None).as_deref(), Some("+81399990001"));
 }
 
 #[wasm_bindgen_test]
-fn number_command_gives_e164() {
-    fixture("");
-    let n = command(js_sys::Array::of1(&"number".into())).unwrap();
-    assert_eq!(n.as_string().unwrap(), "+81399990001");
-    let err = command(js_sys::Array::of1(&"nope".into()));
-    assert!(err.is_err());
+fn attribution_persists_in_storage_across_pages() {
+    let _first = core("https://example.com/lp?utm_source=ads");
+    let later = core("https://example.com/pricing");
+    assert_eq!(later.number(None).as_deref(), Some("+81399990001"));
+    assert_eq!(
+        later.number(Some("0312345678".into())).as_deref(),
+        Some("+81399990001")
+    );
+    assert_eq!(later.number(Some("06-0000-0000".into())), None);
+}
+
+#[wasm_bindgen_test]
+fn form_fields_are_classified_and_secrets_never_read() {
+    let c = core("https://example.com/");
+    assert_eq!(c.classify("email", "mail", "", ""), "email");
+    assert_eq!(c.classify("tel", "phone", "", ""), "phone");
+    assert_eq!(c.classify("password", "password", "", ""), "");
+    assert_eq!(c.classify("text", "cc-number", "", "cc-number"), "");
 }

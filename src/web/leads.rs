@@ -1,182 +1,142 @@
-//! Lead moments in the page: a chosen form is submitted, a visitor arrives from an email link
-//! with a lead token, the site calls `identify` or `lead`, or a tel: link is clicked. Each sends
-//! one event with the visitor's details normalized at entry ([`crate::capture`]) and calls the
-//! `on('lead')` listeners.
+//! Lead moments: a chosen form is submitted, a visitor arrives from an email link with a lead
+//! token, the site calls `identify` or `lead`, or a tel: link is clicked. Each sends one event
+//! with the visitor's details normalized at entry ([`crate::capture`]); the runtime gives the
+//! returned detail to the `on('lead')` listeners.
 
-use alloc::rc::Rc;
-
-use js_sys::{Array, JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-use super::{drop_param, form_controls, listen, submitted_form, tel_link, App};
+use super::Core;
 use crate::capture::{kind_of_key, Details};
-use crate::json::ObjectWriter;
+use crate::json::{self, ObjectWriter, Value};
 use crate::lead::{classify_field, FieldKind};
 use crate::phone::PhoneNumber;
 use crate::prelude::*;
 
-fn attr(el: &JsValue, name: &str) -> String {
-    el.dyn_ref::<web_sys::Element>()
-        .and_then(|e| e.get_attribute(name))
-        .unwrap_or_default()
-}
-
-fn prop(v: &JsValue, name: &str) -> JsValue {
-    Reflect::get(v, &name.into()).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// `value.normalize('NFKC')`: full-width letters and digits to half-width, compatibility forms
-/// folded, done by the browser (its Unicode tables cost us nothing).
-fn nfkc(v: &JsValue) -> Option<String> {
-    let s: &JsString = v.dyn_ref()?;
-    s.normalize("NFKC").as_string()
-}
-
-/// Sends one lead-family event and tells the listeners.
-fn send(
-    app: &Rc<App>,
-    kind: &str,
-    channel: &str,
-    details: &Details,
-    extra: impl FnOnce(&mut ObjectWriter),
-) {
-    let mut o = ObjectWriter::new();
-    o.str("channel", channel);
-    details.write(&mut o, app.config.leads.send);
-    extra(&mut o);
-    let data = o.finish();
-    app.send(kind, &data);
-    let detail = js_sys::JSON::parse(&data).unwrap_or(JsValue::NULL);
-    let _ = Reflect::set(&detail, &"type".into(), &kind.into());
-    app.emit("lead", &detail);
-}
-
-/// Reads a submitted form: only fields classified as email, phone, name or company.
-fn form_details(app: &App, form: &JsValue) -> Details {
-    let mut d = Details::default();
-    for el in form_controls(form).iter() {
-        let kind = classify_field(
-            &prop(&el, "type").as_string().unwrap_or_default(),
-            &attr(&el, "name"),
-            &attr(&el, "id"),
-            &attr(&el, "autocomplete"),
-        );
-        if !kind.is_readable() || kind == FieldKind::Other {
-            continue; // password and card values are never even read
-        }
-        if let Some(v) = nfkc(&prop(&el, "value")) {
-            d.add(kind, &v, app.config.region);
+impl Core {
+    /// A link from an email: `?rt_lid=TOKEN` becomes a lead event, and the runtime removes it
+    /// from the address bar (it must not end up in bookmarks, shares or analytics).
+    pub(super) fn email_link(&mut self, href: &str) {
+        let param = self.config.leads.email_param.clone();
+        let token = crate::url::query_pairs(crate::url::split(href).query)
+            .find(|(k, _)| k.as_ref() == param.as_str())
+            .map(|(_, v)| v.into_owned())
+            .filter(|t| !t.is_empty());
+        if let Some(token) = token {
+            self.send_lead(
+                "lead",
+                "email_link",
+                &Details::default(),
+                &[("lead_token", &token)],
+            );
+            self.drop_param = Some(param);
         }
     }
-    d
-}
 
-/// Details from a JS object (`ringtrail('lead', {email, phone, name, company, ...})`).
-fn object_details(app: &App, obj: &JsValue) -> Details {
-    let mut d = Details::default();
-    if let Some(o) = obj.dyn_ref::<Object>() {
-        for key in Object::keys(o).iter() {
-            let Some(k) = key.as_string() else { continue };
-            if let Some(v) = nfkc(&prop(obj, &k)) {
-                d.add(kind_of_key(&k), &v, app.config.region);
+    /// Records one lead-family event; returns its data (JSON) for the `on('lead')` listeners.
+    fn send_lead(
+        &mut self,
+        kind: &str,
+        channel: &str,
+        details: &Details,
+        extra: &[(&str, &str)],
+    ) -> String {
+        let mut o = ObjectWriter::new();
+        o.str("type", kind).str("channel", channel);
+        details.write(&mut o, self.config.leads.send);
+        for (k, v) in extra {
+            o.str(k, v);
+        }
+        let data = o.finish();
+        self.record(kind, &data);
+        data
+    }
+
+    /// Details from `[["email", "value"], ...]` (values already `normalize('NFKC')`-ed).
+    fn details(&self, pairs: &str) -> Details {
+        let mut d = Details::default();
+        if let Ok(Value::Array(items)) = json::parse(pairs) {
+            for it in &items {
+                if let Value::Array(kv) = it {
+                    if let (Some(Value::String(k)), Some(Value::String(v))) =
+                        (kv.first(), kv.get(1))
+                    {
+                        d.add(kind_of_key(k), v, self.config.region);
+                    }
+                }
             }
         }
+        d
     }
-    d
 }
 
-/// `ringtrail('lead', {...})`: a chatbot or any widget collected the visitor's details.
-pub fn lead_command(app: &Rc<App>, args: &Array) {
-    let obj = args.get(1);
-    let d = object_details(app, &obj);
-    let channel = prop(&obj, "channel")
-        .as_string()
-        .unwrap_or_else(|| "custom".into());
-    send(app, "lead", &channel, &d, |_| {});
-}
-
-/// `ringtrail('identify', userId, traits?)`: the visitor logged in.
-pub fn identify_command(app: &Rc<App>, args: &Array) -> Result<(), JsError> {
-    let user = args.get(1).as_string().filter(|u| !u.trim().is_empty());
-    let user = user.ok_or_else(|| JsError::new("identify: user id must be a non-empty string"))?;
-    let d = object_details(app, &args.get(2));
-    send(app, "identify", "identify", &d, |o| {
-        o.str("user_id", user.trim());
-    });
-    Ok(())
-}
-
-/// Lead moments the page produces by itself: form submits, email-link tokens, tel: clicks.
-pub fn install(app: &Rc<App>) {
-    let Some(w) = web_sys::window() else { return };
-    let Some(doc) = w.document() else { return };
-
-    // A link from an email: `?rt_lid=TOKEN` becomes a lead event, and leaves the address bar
-    // (it must not end up in bookmarks, shares or analytics).
-    let param = &app.config.leads.email_param;
-    let href = w.location().href().unwrap_or_default();
-    let token = crate::url::query_pairs(crate::url::split(&href).query)
-        .find(|(k, _)| k.as_ref() == param.as_str())
-        .map(|(_, v)| v.into_owned())
-        .filter(|t| !t.is_empty());
-    if let Some(token) = token {
-        send(app, "lead", "email_link", &Details::default(), |o| {
-            o.str("lead_token", &token);
-        });
-        drop_param(param);
-    }
-
-    // Submits: in the bubbling phase on the window, after the site's own handlers; we never
-    // call preventDefault or delay the submit. Validation failures fire no submit event.
-    let a = Rc::clone(app);
-    listen(&w, "submit", move |ev| {
-        let form = submitted_form(&ev, &a.config.leads.forms);
-        if form.is_null() {
-            return;
+#[wasm_bindgen]
+impl Core {
+    /// What a form control holds: `"email"`, `"phone"`, `"name"`, `"company"`, or `""` for
+    /// anything else, including passwords and card data, whose values are never read.
+    pub fn classify(&self, input_type: &str, name: &str, id: &str, autocomplete: &str) -> String {
+        match classify_field(input_type, name, id, autocomplete) {
+            FieldKind::Email => "email",
+            FieldKind::Tel => "phone",
+            FieldKind::Name => "name",
+            FieldKind::Company => "company",
+            _ => "",
         }
-        let d = form_details(&a, &form);
-        let name = match attr(&form, "id") {
-            id if !id.is_empty() => id,
-            _ => attr(&form, "name"),
+        .into()
+    }
+
+    /// The CSS selector of forms whose submit is a lead moment.
+    #[wasm_bindgen(js_name = leadForms)]
+    pub fn lead_forms(&self) -> String {
+        self.config.leads.forms.clone()
+    }
+
+    /// A lead moment: `kind` is `form_submit`, `identify` or `lead`; `pairs` the details
+    /// (`[["email","…"],…]`); `extra` one more field (`form`, `user_id`) and its value.
+    /// Returns the event data (JSON) for the `on('lead')` listeners.
+    pub fn lead(
+        &mut self,
+        kind: &str,
+        channel: &str,
+        pairs: &str,
+        extra_key: &str,
+        extra: &str,
+    ) -> String {
+        let d = self.details(pairs);
+        let extra: &[(&str, &str)] = if extra_key.is_empty() {
+            &[]
+        } else {
+            &[(extra_key, extra)]
         };
-        send(&a, "form_submit", "form", &d, |o| {
-            o.str("form", &name);
-        });
-    });
+        self.send_lead(kind, channel, &d, extra)
+    }
 
-    // Clicks on tel: links (ours or the site's): a call intent, with the number dialled.
-    let a = Rc::clone(app);
-    listen(&doc, "click", move |ev| {
-        let link = tel_link(&ev);
-        if link.is_null() {
-            return;
-        }
-        let href = attr(&link, "href");
-        let dialled = href
-            .get(4..)
-            .and_then(|n| PhoneNumber::parse(n, a.config.region).ok());
-        let Some(number) = dialled else { return };
-        let numbers = a.numbers.borrow();
-        let tracked = numbers.iter().flatten().any(|r| r.number == number);
-        let target = a
+    /// A click on a tel: link: a call intent with the number dialled (E.164), whether it is one
+    /// of our tracking numbers, and the target it stands for. Returns the event data (JSON).
+    #[wasm_bindgen(js_name = callClick)]
+    pub fn call_click(&mut self, href: &str) -> Option<String> {
+        let number = PhoneNumber::parse(href.get(4..)?, self.config.region).ok()?;
+        let tracked = self.numbers.iter().flatten().any(|r| r.number == number);
+        let target = self
             .config
             .targets
             .iter()
             .position(|t| t.number == number)
             .or_else(|| {
-                numbers
+                self.numbers
                     .iter()
                     .position(|n| n.as_ref().is_some_and(|r| r.number == number))
             });
-        drop(numbers);
-        let target_e164 = target
-            .and_then(|i| a.config.targets.get(i))
+        let target = target
+            .and_then(|i| self.config.targets.get(i))
             .map(|t| t.number.e164());
-        send(&a, "call_click", "call_click", &Details::default(), |o| {
-            o.str("number", &number.e164())
-                .bool("tracked", tracked)
-                .opt_str("target", target_e164.as_deref());
-        });
-    });
+        let mut o = ObjectWriter::new();
+        o.str("type", "call_click")
+            .str("channel", "call_click")
+            .str("number", &number.e164())
+            .bool("tracked", tracked);
+        o.opt_str("target", target.as_deref());
+        let data = o.finish();
+        self.record("call_click", &data);
+        Some(data)
+    }
 }

@@ -1,479 +1,511 @@
-//! The browser layer: the only code that touches the DOM, storage, the network and the clock.
+//! The browser boundary: one [`Core`] object that `js/runtime.js` drives.
 //!
-//! It stays thin: it reads what the browser knows (URL, referrer, text nodes, visibility), hands
-//! it to the pure modules, and applies what they decide. Every browser call that can fail falls
-//! back (memory storage, no beacon, no observer) instead of breaking the page.
-//!
-//! State lives in one [`App`] behind an `Rc`, owned by the [`Snippet`] object the loader keeps
-//! and by the page-lifetime closures (observer, timers, listeners); there is no global.
+//! Why this shape: every web-sys call, closure and `Reflect` lookup made from Rust costs wasm
+//! bytes in marshalling glue, and a Rust-side browser layer weighed as much as all the logic
+//! together (about 38 KB gzip). So the JS runtime owns the browser (listeners, timers, DOM
+//! walking, fetch, storage, DOM events) and calls `Core` with plain strings and numbers;
+//! `Core` makes every decision (what to swap, what a page view is, what to send and when to
+//! retry, which lease to show) with the pure modules, and answers with strings (often JSON
+//! the runtime parses with the browser's `JSON.parse`).
 
-mod delivery;
-mod dom;
 mod leads;
 mod leases;
-mod storage;
 mod visits;
 
-use alloc::rc::Rc;
-use core::cell::RefCell;
-
-use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::config::{Config, NumberChoice, Replacement};
 use crate::event::{self, Context};
+use crate::json::{self, ObjectWriter, Value};
+use crate::outbox::{Delivery, Limits, Outbox, Outcome};
 use crate::phone::{Finder, PhoneNumber};
 use crate::prelude::*;
+use crate::privacy::{self, Signals};
 use crate::source::{self, Touch};
-use delivery::Delivery;
-use storage::Store;
+use crate::swap;
+use crate::visit::{Session, SessionPolicy};
 
-#[wasm_bindgen(module = "/src/web/browser.js")]
+#[wasm_bindgen(module = "/js/browser.js")]
 extern "C" {
-    /// `[runs, attributeElements]` under `roots`, skipping excluded subtrees.
-    fn collect(roots: &Array, noswap: &str, min_digits: u32) -> Array;
-    /// Nodes added or changed by a batch of mutation records.
-    #[wasm_bindgen(js_name = mutationRoots)]
-    fn mutation_roots(records: &Array) -> Array;
-    /// `fetch` POST with keepalive and a timeout; calls `done(status, retry_after_s)`.
-    fn post(url: &str, body: &str, timeout_ms: u32, done: &JsValue);
-    /// `navigator.sendBeacon`.
-    fn beacon(url: &str, body: &str) -> bool;
-    /// Calls `cb(1)` after `history.pushState`, `cb(2)` after `replaceState`.
-    #[wasm_bindgen(js_name = hookHistory)]
-    fn hook_history(cb: &Function);
-    /// Scroll depth, 0..=100.
-    #[wasm_bindgen(js_name = scrollDepth)]
-    fn scroll_depth() -> u8;
-    /// Named form controls of a form.
-    #[wasm_bindgen(js_name = formControls)]
-    fn form_controls(form: &JsValue) -> Array;
-    /// The submitted form if it matches `selector`, else null.
-    #[wasm_bindgen(js_name = submittedForm)]
-    fn submitted_form(ev: &web_sys::Event, selector: &str) -> JsValue;
-    /// The tel: link a click landed on, else null.
-    #[wasm_bindgen(js_name = telLink)]
-    fn tel_link(ev: &web_sys::Event) -> JsValue;
-    /// Removes a query parameter from the address bar.
-    #[wasm_bindgen(js_name = dropParam)]
-    fn drop_param(param: &str);
-}
-
-/// Everything the snippet knows about this page, created once by [`start`].
-pub struct App {
-    config: Config,
-    store: Rc<Store>,
-    delivery: Delivery,
-    finder: Finder,
-    /// What each target currently becomes (index = target index); `None`: left as is.
-    numbers: RefCell<Vec<Option<Replacement>>>,
-    touch: Touch,
-    /// The source rule that matched this visit.
-    rule: Option<usize>,
-    leases: leases::Leases,
-    visitor: RefCell<String>,
-    visits: visits::Visits,
-    listeners: RefCell<Vec<(String, Function)>>,
-    observer: RefCell<Option<web_sys::MutationObserver>>,
-}
-
-/// The running snippet, handed to the loader: `ringtrail(...)` calls go to [`Snippet::command`].
-#[wasm_bindgen]
-pub struct Snippet {
-    app: Rc<App>,
+    /// `ringtrail:{key}` from storage (localStorage, or memory when it is blocked or not allowed).
+    #[wasm_bindgen(js_name = storeGet)]
+    fn store_get(key: &str) -> Option<String>;
+    #[wasm_bindgen(js_name = storeSet)]
+    fn store_set(key: &str, value: &str);
+    #[wasm_bindgen(js_name = storeRemove)]
+    fn store_remove(key: &str);
+    /// Deletes every `ringtrail:*` key and keeps later values in memory only.
+    #[wasm_bindgen(js_name = storeForget)]
+    fn store_forget();
+    /// `true`: persist to localStorage (moving what memory held); `false`: memory only.
+    #[wasm_bindgen(js_name = storePersist)]
+    fn store_persist(on: bool);
+    /// 32 random bits from `crypto.getRandomValues`.
+    #[wasm_bindgen(js_name = random32)]
+    fn random32() -> u32;
+    /// `location.href` now.
+    #[wasm_bindgen(js_name = pageHref)]
+    fn page_href() -> String;
+    /// `document.title` now.
+    #[wasm_bindgen(js_name = pageTitle)]
+    fn page_title() -> String;
+    /// One console error, prefixed `[ringtrail]`.
+    #[wasm_bindgen(js_name = reportError)]
+    fn log_error(message: &str);
 }
 
 /// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
+fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// Cryptographically random bytes (ids must not collide across visitors).
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut buf = [0u8; N];
-    let ok = web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .is_some_and(|c| c.get_random_values_with_u8_array(&mut buf).is_ok());
-    if !ok {
-        // No Web Crypto (very old browsers): Math.random is good enough to avoid collisions
-        // between visitors, which is all an analytics id needs.
-        for b in &mut buf {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    buf
-}
-
 /// A new UUIDv7 (time-ordered, so the collector's index stays append-friendly).
-pub fn new_id() -> String {
-    crate::outbox::uuid_v7(now_ms(), &random_bytes::<10>())
+fn new_id() -> String {
+    let mut r = [0u8; 10];
+    for chunk in r.chunks_mut(4) {
+        let bits = random32().to_le_bytes();
+        chunk.copy_from_slice(&bits[..chunk.len()]);
+    }
+    crate::outbox::uuid_v7(now_ms(), &r)
 }
 
-/// Adds a passive, capturing listener for the page's lifetime (the closure is never freed: it
-/// lives as long as the page does). Passive: we never delay scrolling or input.
-fn listen(target: &web_sys::EventTarget, event: &str, f: impl FnMut(web_sys::Event) + 'static) {
-    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(f);
-    let opts = web_sys::AddEventListenerOptions::new();
-    opts.set_passive(true);
-    opts.set_capture(true);
-    let _ = target.add_event_listener_with_callback_and_add_event_listener_options(
-        event,
-        cb.as_ref().unchecked_ref(),
-        &opts,
-    );
-    cb.forget();
+/// Privacy signals bits, as `js/runtime.js` packs them.
+const GPC: u32 = 1;
+const DNT: u32 = 2;
+const WEBDRIVER: u32 = 4;
+
+/// The snippet's state for one page.
+#[wasm_bindgen]
+pub struct Core {
+    config: Config,
+    finder: Finder,
+    /// What each target currently becomes (index = target index); `None`: left as is.
+    numbers: Vec<Option<Replacement>>,
+    touch: Touch,
+    visitor: String,
+    host: String,
+    referrer: String,
+    /// Ids may be stored and events sent (consent, GPC, DNT, automation, localhost).
+    allowed: bool,
+    collector: bool,
+    tab: String,
+    in_flight: Option<Vec<String>>,
+    beacon: Option<Outbox>,
+    visits: visits::Visits,
+    leases: leases::Leases,
+    /// The email-link parameter to remove from the address bar, when it was present.
+    drop_param: Option<String>,
 }
 
-/// Starts the snippet: validates the config, picks the numbers for this visit, swaps them,
-/// watches the page for new content and records the page view.
-///
-/// # Errors
-/// A config error (with its JSON path) before anything on the page is touched.
-pub fn start(config_text: &str, collector: &str, listeners: Array) -> Result<Snippet, JsError> {
-    let config = Config::from_json(config_text).map_err(|errs| {
-        let mut msg = String::from("config error: ");
-        msg.push_str(&errs[0].describe());
-        if errs.len() > 1 {
-            msg.push_str(" (and ");
-            crate::json::push_u64(&mut msg, (errs.len() - 1) as u64);
-            msg.push_str(" more: run `ringtrail check` on it)");
-        }
-        JsError::new(&msg)
-    })?;
-    let window = web_sys::window().ok_or_else(|| JsError::new("no window"))?;
-    let document = window
-        .document()
-        .ok_or_else(|| JsError::new("no document"))?;
-    let location = window.location();
-    let href = location.href().unwrap_or_default();
-    let host = location.hostname().unwrap_or_default();
-    let referrer = document.referrer();
-    let now = now_ms();
-
-    let allowed =
-        crate::privacy::decide(&config.privacy, &config.tracking, signals(&window, &host)).is_ok();
-    // Without permission nothing touches the device's storage: attribution still works for
-    // this page (numbers swap), from memory.
-    let store = Rc::new(Store::open(allowed));
-    let (touch, rule) = source::attribute(
-        &store.get("touch").unwrap_or_default(),
-        &href,
-        &referrer,
-        &host,
-        &config.sources,
-        &config.attribution,
-        now,
-    );
-    store.set("touch", &touch.encode());
-
-    let visitor = store.get("visitor").unwrap_or_else(|| {
-        let id = new_id();
-        store.set("visitor", &id);
-        id
-    });
-
-    let targets: Vec<PhoneNumber> = config.targets.iter().map(|t| t.number.clone()).collect();
-    let finder = Finder::new(&targets, config.region);
-    let mut numbers = vec![None; config.targets.len()];
-    if let Some(map) = config.numbers_for(rule) {
-        for (target, choice) in map {
-            numbers[*target] = match choice {
-                NumberChoice::Fixed(r) => Some(r.clone()),
-                // Visitor-level pools: decided by `leases::prepare` below.
-                NumberChoice::Pool(_) => None,
-            };
-        }
+fn error_message(errs: &[crate::config::ConfigError]) -> String {
+    let mut msg = String::from("config error: ");
+    msg.push_str(&errs[0].describe());
+    if errs.len() > 1 {
+        msg.push_str(" (and ");
+        json::push_u64(&mut msg, (errs.len() - 1) as u64);
+        msg.push_str(" more: run `ringtrail check` on it)");
     }
-
-    // Lets the loader hide tel: links on the next page until the swap (see js/loader.js).
-    let swapping = config.numbers_for(rule).is_some_and(|m| !m.is_empty());
-    store.set("swaps", if swapping { "1" } else { "0" });
-
-    let delivery = Delivery::new(collector, &config.site, Rc::clone(&store));
-    delivery.set_enabled(allowed);
-    let visits = visits::Visits::new(
-        &store,
-        config.tracking.session_minutes,
-        config.tracking.hash_routing,
-    );
-    let app = Rc::new(App {
-        config,
-        store,
-        delivery,
-        finder,
-        numbers: RefCell::new(numbers),
-        touch,
-        rule,
-        leases: leases::Leases::new(collector),
-        visitor: RefCell::new(visitor),
-        visits,
-        listeners: RefCell::new(Vec::new()),
-        observer: RefCell::new(None),
-    });
-    leases::prepare(&app, &mut app.numbers.borrow_mut(), allowed);
-    // `ringtrail('on', ...)` calls queued before we were ready must hear the first swaps.
-    for args in listeners.iter() {
-        let _ = command(&app, &args.unchecked_into());
-    }
-
-    let swaps = dom::scan_roots(&app, &Array::of1(&document.document_element().into()));
-    dom::observe(&app, &document);
-    if document.ready_state() == "loading" {
-        // The parser is still adding nodes: the observer swaps them as they come; one more
-        // pass at DOMContentLoaded catches text the parser grew in place.
-        let a = Rc::clone(&app);
-        let doc = document.clone();
-        listen(&document, "DOMContentLoaded", move |_| {
-            dom::scan_roots(&a, &Array::of1(&doc.document_element().into()));
-        });
-    }
-    dispatch(&document, "ringtrail:ready", &swaps);
-
-    visits::install(&app);
-    leases::install(&app);
-    leads::install(&app);
-    delivery::install(&app);
-    Ok(Snippet { app })
+    msg
 }
 
 #[wasm_bindgen]
-impl Snippet {
-    /// Runs one `ringtrail(name, ...args)` call.
+impl Core {
+    /// Validates the config and decides this visit's source, numbers, session and privacy.
     ///
     /// # Errors
-    /// An unknown command or wrong arguments, with a message saying which.
-    pub fn command(&self, args: Array) -> Result<JsValue, JsError> {
-        command(&self.app, &args)
+    /// A config error naming its JSON path; nothing has been stored or changed.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        config: &str,
+        collector: bool,
+        href: &str,
+        referrer: &str,
+        host: &str,
+        signals: u32,
+    ) -> Result<Core, JsError> {
+        let config = Config::from_json(config).map_err(|e| JsError::new(&error_message(&e)))?;
+        let s = Signals {
+            consent: store_get("consent").map(|v| v == "1"),
+            gpc: signals & GPC != 0,
+            dnt: signals & DNT != 0,
+            webdriver: signals & WEBDRIVER != 0,
+            localhost: privacy::is_localhost(host),
+        };
+        let allowed = privacy::decide(&config.privacy, &config.tracking, s).is_ok();
+        // Without permission nothing touches the device's storage: attribution still works
+        // for this page (numbers swap), from memory.
+        store_persist(allowed);
+        let now = now_ms();
+        let (touch, rule) = source::attribute(
+            &store_get("touch").unwrap_or_default(),
+            href,
+            referrer,
+            host,
+            &config.sources,
+            &config.attribution,
+            now,
+        );
+        store_set("touch", &touch.encode());
+        let visitor = store_get("visitor").unwrap_or_else(|| {
+            let id = new_id();
+            store_set("visitor", &id);
+            id
+        });
+        let targets: Vec<PhoneNumber> = config.targets.iter().map(|t| t.number.clone()).collect();
+        let finder = Finder::new(&targets, config.region);
+        let mut numbers = vec![None; config.targets.len()];
+        let mut pools = Vec::new();
+        for (target, choice) in config
+            .numbers_for(rule)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            match choice {
+                NumberChoice::Fixed(r) => numbers[*target] = Some(r.clone()),
+                NumberChoice::Pool(name) => pools.push((*target, name.clone())),
+            }
+        }
+        // Lets the loader veil tel: links on the next page until the swap (see js/loader.js).
+        store_set(
+            "swaps",
+            if config.numbers_for(rule).is_some_and(|m| !m.is_empty()) {
+                "1"
+            } else {
+                "0"
+            },
+        );
+        let visits = visits::Visits::new(&config.tracking, now);
+        let mut core = Core {
+            finder,
+            numbers,
+            touch,
+            visitor,
+            host: host.into(),
+            referrer: referrer.into(),
+            allowed,
+            collector,
+            tab: new_id(),
+            in_flight: None,
+            beacon: None,
+            visits,
+            leases: leases::Leases::default(),
+            drop_param: None,
+            config,
+        };
+        core.prepare_leases(pools);
+        core.email_link(href);
+        Ok(core)
+    }
+
+    /// The config's no-swap selectors, joined for `Element.matches`.
+    pub fn noswap(&self) -> String {
+        self.config.noswap.join(",")
+    }
+
+    /// The email-link parameter to remove from the address bar, if it was in the URL.
+    #[wasm_bindgen(js_name = dropParam)]
+    pub fn drop_param(&mut self) -> Option<String> {
+        self.drop_param.take()
+    }
+
+    /// Plans the swaps for text runs and attributes collected by the runtime:
+    /// `{"r":[["piece",...],...],"a":[["href"|"aria-label"|"title","value"],...]}` →
+    /// `{"r":[[run,piece,"text"],...],"a":[[i,"value"],...],"s":[swap,...]}`.
+    pub fn swap(&self, input: &str) -> String {
+        let v = json::parse(input).unwrap_or(Value::Null);
+        let choices: Vec<Option<(&str, &PhoneNumber)>> = self
+            .numbers
+            .iter()
+            .map(|n| n.as_ref().map(|r| (r.written.as_str(), &r.number)))
+            .collect();
+        let mut runs = String::from("[");
+        let mut swaps = String::from("[");
+        if let Some(Value::Array(rs)) = v.get("r") {
+            for (ri, run) in rs.iter().enumerate() {
+                let Value::Array(pieces) = run else { continue };
+                let texts: Vec<&str> = pieces
+                    .iter()
+                    .map(|p| p.as_str().unwrap_or_default())
+                    .collect();
+                let plan = swap::plan(&texts, &self.finder, &choices);
+                for e in &plan.edits {
+                    item(&mut runs, |o| {
+                        json::push_u64(o, ri as u64);
+                        o.push(',');
+                        json::push_u64(o, e.piece as u64);
+                        o.push(',');
+                        json::write_str(o, &e.text);
+                    });
+                }
+                for s in &plan.swaps {
+                    self.swap_json(&mut swaps, s.target, &s.after);
+                }
+            }
+        }
+        let mut attrs = String::from("[");
+        if let Some(Value::Array(items)) = v.get("a") {
+            for (i, it) in items.iter().enumerate() {
+                let (Some(Value::String(name)), Some(Value::String(value))) =
+                    (it_get(it, 0), it_get(it, 1))
+                else {
+                    continue;
+                };
+                let new = if name == "href" {
+                    crate::phone::tel_href(value, &self.finder, &choices)
+                } else {
+                    swap::plan_attr(value, &self.finder, &choices).map(|(text, made)| {
+                        for s in made {
+                            self.swap_json(&mut swaps, s.target, &s.after);
+                        }
+                        text
+                    })
+                };
+                if let Some(new) = new {
+                    item(&mut attrs, |o| {
+                        json::push_u64(o, i as u64);
+                        o.push(',');
+                        json::write_str(o, &new);
+                    });
+                }
+            }
+        }
+        runs.push(']');
+        attrs.push(']');
+        swaps.push(']');
+        let mut o = ObjectWriter::new();
+        o.raw("r", &runs).raw("a", &attrs).raw("s", &swaps);
+        o.finish()
+    }
+
+    /// The tracking number for `target` (any format of one of the site's numbers; the first
+    /// when absent) in E.164, or the site's own number when this visit is not tracked.
+    pub fn number(&self, target: Option<String>) -> Option<String> {
+        let i = match target {
+            None => 0,
+            Some(t) => {
+                let n = PhoneNumber::parse(&t, self.config.region).ok()?;
+                self.config.targets.iter().position(|x| x.number == n)?
+            }
+        };
+        match self.numbers.get(i)? {
+            Some(r) => Some(r.number.e164()),
+            None => self.config.targets.get(i).map(|t| t.number.e164()),
+        }
+    }
+
+    /// `ringtrail('track', name, props)`: a custom event (`props` is JSON from the runtime).
+    pub fn track(&mut self, name: &str, props: &str) {
+        let mut o = ObjectWriter::new();
+        o.str("name", name)
+            .raw("props", if props.starts_with('{') { props } else { "{}" });
+        self.record("custom", &o.finish());
+    }
+
+    /// `ringtrail('consent', yes)`: yes stores and sends from now on (this page view included);
+    /// no deletes what was stored, stops, and remembers the refusal.
+    pub fn consent(&mut self, yes: bool, signals: u32) {
+        if !yes {
+            self.allowed = false;
+            store_forget();
+            // A refusal is the one thing kept: without it the next page would track again.
+            store_set("consent", "0");
+            return;
+        }
+        let s = Signals {
+            consent: Some(true),
+            gpc: signals & GPC != 0,
+            dnt: signals & DNT != 0,
+            webdriver: signals & WEBDRIVER != 0,
+            localhost: privacy::is_localhost(&self.host),
+        };
+        let was = self.allowed;
+        self.allowed = privacy::decide(&self.config.privacy, &self.config.tracking, s).is_ok();
+        if !self.allowed {
+            return;
+        }
+        store_persist(true);
+        store_set("consent", "1");
+        store_set("visitor", &self.visitor);
+        store_set("touch", &self.touch.encode());
+        if !was {
+            // This page view was not recorded while we waited for consent.
+            let href = page_href();
+            let path = crate::url::split(&href).path.to_string();
+            self.consent_page_view(if path.is_empty() { "/" } else { &path });
+        }
+    }
+
+    /// The next batch to POST to `{collector}/v1/events`, if any, it is time, and none is in
+    /// flight from this tab.
+    #[wasm_bindgen(js_name = nextBatch)]
+    pub fn next_batch(&mut self) -> Option<String> {
+        if !self.collector || self.in_flight.is_some() {
+            return None;
+        }
+        let mut ob = load_outbox();
+        let batch = ob.next_batch(&self.tab, now_ms(), &self.config.site)?;
+        save_outbox(&ob);
+        self.in_flight = Some(batch.ids);
+        Some(batch.body)
+    }
+
+    /// Milliseconds until the outbox may send again (when [`Core::next_batch`] said nothing
+    /// while events wait); `None` when nothing waits.
+    #[wasm_bindgen(js_name = retryIn)]
+    pub fn retry_in(&self) -> Option<u32> {
+        let ob = load_outbox();
+        let now = now_ms();
+        (!ob.is_empty()).then(|| {
+            ob.retry_at_ms()
+                .saturating_sub(now)
+                .min(u64::from(u32::MAX)) as u32
+        })
+    }
+
+    /// The answer to the batch in flight: status 0 for no answer.
+    #[wasm_bindgen(js_name = batchDone)]
+    pub fn batch_done(&mut self, status: u16, retry_after_s: u32) {
+        let Some(ids) = self.in_flight.take() else {
+            return;
+        };
+        let outcome = match status {
+            0 => Outcome::NetworkError,
+            code => Outcome::Status {
+                code,
+                retry_after_s: (retry_after_s > 0).then_some(retry_after_s),
+            },
+        };
+        let mut ob = load_outbox();
+        if let Delivery::Rejected { status, events } =
+            ob.on_result(&self.tab, &ids, outcome, now_ms(), random32())
+        {
+            let mut msg = String::from("collector rejected ");
+            json::push_u64(&mut msg, events as u64);
+            msg.push_str(" events with HTTP ");
+            json::push_u64(&mut msg, u64::from(status));
+            log_error(&msg);
+        }
+        save_outbox(&ob);
+    }
+
+    /// On pagehide / hidden: the page view's engagement is reported, then everything unclaimed
+    /// is offered for one `sendBeacon`; call [`Core::beacon_sent`] if the browser took it.
+    #[wasm_bindgen(js_name = beaconBody)]
+    pub fn beacon_body(&mut self) -> Option<String> {
+        self.leave();
+        if !self.collector {
+            return None;
+        }
+        let mut ob = load_outbox();
+        let batch = ob.drain_for_beacon(&self.tab, now_ms(), &self.config.site)?;
+        self.beacon = Some(ob);
+        Some(batch.body)
+    }
+
+    /// The beacon was queued by the browser: keep its events claimed (see `outbox`).
+    #[wasm_bindgen(js_name = beaconSent)]
+    pub fn beacon_sent(&mut self) {
+        if let Some(ob) = self.beacon.take() {
+            save_outbox(&ob);
+        }
     }
 }
 
-impl App {
+/// `items[i]` of a JSON array.
+fn it_get(v: &Value, i: usize) -> Option<&Value> {
+    match v {
+        Value::Array(items) => items.get(i),
+        _ => None,
+    }
+}
+
+/// Appends one `[...]` item (written by `f`) to a JSON array being built.
+fn item(out: &mut String, f: impl FnOnce(&mut String)) {
+    if out.len() > 1 {
+        out.push(',');
+    }
+    out.push('[');
+    f(out);
+    out.push(']');
+}
+
+fn load_outbox() -> Outbox {
+    Outbox::decode(&store_get("outbox").unwrap_or_default(), Limits::default())
+}
+
+fn save_outbox(ob: &Outbox) {
+    if ob.is_empty() && ob.dropped() == 0 {
+        store_remove("outbox");
+    } else {
+        store_set("outbox", &ob.encode());
+    }
+}
+
+impl Core {
+    /// `{"target","number","displayed","source"}` for one swap, appended to a JSON array.
+    fn swap_json(&self, out: &mut String, target: usize, displayed: &str) {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        let mut o = ObjectWriter::new();
+        o.str(
+            "target",
+            self.config
+                .targets
+                .get(target)
+                .map(|t| t.written.as_str())
+                .unwrap_or_default(),
+        );
+        let number = self
+            .numbers
+            .get(target)
+            .and_then(|n| n.as_ref())
+            .map(|r| r.number.e164());
+        o.str("number", number.as_deref().unwrap_or_default())
+            .str("displayed", displayed);
+        if self.touch.rule.is_empty() {
+            o.raw("source", "null");
+        } else {
+            o.str("source", &self.touch.rule);
+        }
+        out.push_str(&o.finish());
+    }
+
     /// Queues an event of `kind` with type-specific `data` (a JSON object text, or empty);
-    /// returns its id.
-    pub fn record(&self, kind: &str, data: &str) -> String {
+    /// returns its id. Nothing is queued without permission or a collector.
+    fn record(&mut self, kind: &str, data: &str) -> String {
         let id = new_id();
-        let Some(window) = web_sys::window() else {
+        if !self.allowed || !self.collector {
             return id;
-        };
-        let document = window.document();
-        let href = window.location().href().unwrap_or_default();
+        }
         // Configured parameters and the email lead token never leave in a URL.
+        let href = page_href();
         let strip = &self.config.tracking.strip_params;
         let token = &self.config.leads.email_param;
         let url = crate::url::remove_params(&href, |p| p == token || strip.iter().any(|s| s == p));
-        let referrer = document.as_ref().map(|d| d.referrer()).unwrap_or_default();
-        let title = document.as_ref().map(|d| d.title()).unwrap_or_default();
-        let visitor = self.visitor.borrow();
         let session = self.visits.session_id();
+        let title = page_title();
         let ctx = Context {
-            visitor: &visitor,
+            visitor: &self.visitor,
             session: &session,
             url: &url,
-            referrer: &referrer,
+            referrer: &self.referrer,
             title: &title,
             revisit: self.visits.revisits(),
             touch: Some(&self.touch),
         };
-        self.delivery
-            .push(&id, &event::event_json(&id, kind, now_ms(), &ctx, data));
+        let json = event::event_json(&id, kind, now_ms(), &ctx, data);
+        let mut ob = load_outbox();
+        if ob.push(&id, &json).is_ok() {
+            save_outbox(&ob);
+        }
         id
     }
-
-    /// Starts sending what was recorded.
-    pub fn flush(self: &Rc<Self>) {
-        delivery::flush(self);
-    }
-
-    /// Records an event and starts sending it.
-    pub fn send(self: &Rc<Self>, kind: &str, data: &str) {
-        self.record(kind, data);
-        self.flush();
-    }
-
-    /// Calls the `on(name, cb)` listeners.
-    fn emit(&self, name: &str, detail: &JsValue) {
-        let listeners: Vec<Function> = self
-            .listeners
-            .borrow()
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, f)| f.clone())
-            .collect();
-        for f in listeners {
-            // A listener that throws is the site's bug; it must not stop ours or the others.
-            let _ = f.call1(&JsValue::NULL, detail);
-        }
-    }
-
-    /// The tracking number for `target` (as written in the config, or any format of it), or for
-    /// the first target, in E.164; the site's own number when this visit is not tracked.
-    fn current_number(&self, target: Option<&str>) -> JsValue {
-        let index = match target {
-            None => Some(0),
-            Some(t) => PhoneNumber::parse(t, self.config.region)
-                .ok()
-                .and_then(|n| self.config.targets.iter().position(|x| x.number == n)),
-        };
-        let Some(i) = index else { return JsValue::NULL };
-        let numbers = self.numbers.borrow();
-        match (
-            numbers.get(i).and_then(Option::as_ref),
-            self.config.targets.get(i),
-        ) {
-            (Some(r), _) => r.number.e164().as_str().into(),
-            (None, Some(t)) => t.number.e164().as_str().into(),
-            (None, None) => JsValue::NULL,
-        }
-    }
 }
 
-fn window_path() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().pathname().ok())
-        .unwrap_or_default()
-}
-
-/// What the browser says about privacy for this visit.
-fn signals(window: &web_sys::Window, host: &str) -> crate::privacy::Signals {
-    let nav = window.navigator();
-    let prop =
-        |name: &str| Reflect::get(&nav, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
-    crate::privacy::Signals {
-        consent: storage::peek("consent").map(|v| v == "1"),
-        gpc: prop("globalPrivacyControl").is_truthy(),
-        dnt: prop("doNotTrack").as_string().as_deref() == Some("1"),
-        webdriver: prop("webdriver").is_truthy(),
-        localhost: crate::privacy::is_localhost(host),
-    }
-}
-
-/// Sends a DOM event on `document` (`ringtrail:ready`, `ringtrail:swap`, ...).
-fn dispatch(document: &web_sys::Document, name: &str, detail: &JsValue) {
-    let init = web_sys::CustomEventInit::new();
-    init.set_detail(detail);
-    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
-        let _ = document.dispatch_event(&ev);
-    }
-}
-
-/// A plain JS object from string pairs.
-fn object(pairs: &[(&str, &JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
-    }
-    o.into()
-}
-
-fn arg_error(command: &str, what: &str) -> JsError {
-    let mut msg = String::from(command);
-    msg.push_str(": ");
-    msg.push_str(what);
-    JsError::new(&msg)
-}
-
-fn command(app: &Rc<App>, args: &Array) -> Result<JsValue, JsError> {
-    let name = args
-        .get(0)
-        .as_string()
-        .ok_or_else(|| JsError::new("command name must be a string"))?;
-    match name.as_str() {
-        "on" => {
-            let event = args
-                .get(1)
-                .as_string()
-                .ok_or_else(|| arg_error("on", "event name must be a string"))?;
-            let cb: Function = args
-                .get(2)
-                .dyn_into()
-                .map_err(|_| arg_error("on", "callback must be a function"))?;
-            app.listeners.borrow_mut().push((event, cb));
-            Ok(JsValue::UNDEFINED)
-        }
-        "rescan" => {
-            let root = args.get(1);
-            let root = if root.is_instance_of::<web_sys::Node>() {
-                root
-            } else {
-                web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.document_element())
-                    .into()
-            };
-            Ok(dom::scan_roots(app, &Array::of1(&root)))
-        }
-        "number" => {
-            // number(target?, cb?)
-            let (target, cb) = match args.get(1).dyn_into::<Function>() {
-                Ok(cb) => (None, Some(cb)),
-                Err(t) => (t.as_string(), args.get(2).dyn_into::<Function>().ok()),
-            };
-            let number = app.current_number(target.as_deref());
-            if let Some(cb) = cb {
-                let _ = cb.call1(&JsValue::NULL, &number);
-            }
-            Ok(number)
-        }
-        "consent" => {
-            // consent(true): store and send from now on (this page view included);
-            // consent(false): delete what was stored and stop.
-            let yes = args
-                .get(1)
-                .as_bool()
-                .ok_or_else(|| arg_error("consent", "expected true or false"))?;
-            let d = &app.delivery;
-            if yes {
-                app.store.persist();
-                app.store.set("consent", "1");
-                if app.store.get("visitor").is_none() {
-                    app.store.set("visitor", &app.visitor.borrow());
-                }
-                let host = web_sys::window()
-                    .and_then(|w| w.location().hostname().ok())
-                    .unwrap_or_default();
-                let was = d.enabled();
-                let ok = web_sys::window().is_some_and(|w| {
-                    crate::privacy::decide(
-                        &app.config.privacy,
-                        &app.config.tracking,
-                        signals(&w, &host),
-                    )
-                    .is_ok()
-                });
-                d.set_enabled(ok);
-                if ok && !was {
-                    // This page view was not recorded while we waited for consent.
-                    let mut o = crate::json::ObjectWriter::new();
-                    o.str("path", &window_path()).str("nav", "consent");
-                    app.send("page_view", &o.finish());
-                }
-            } else {
-                d.set_enabled(false);
-                app.store.forget_all();
-            }
-            Ok(JsValue::UNDEFINED)
-        }
-        "lead" => {
-            leads::lead_command(app, args);
-            Ok(JsValue::UNDEFINED)
-        }
-        "identify" => leads::identify_command(app, args).map(|()| JsValue::UNDEFINED),
-        "track" => {
-            let kind = args
-                .get(1)
-                .as_string()
-                .ok_or_else(|| arg_error("track", "event name must be a string"))?;
-            let props = js_sys::JSON::stringify(&args.get(2))
-                .ok()
-                .and_then(|s| s.as_string());
-            let props = props.filter(|d| d.starts_with('{')).unwrap_or_default();
-            let mut o = crate::json::ObjectWriter::new();
-            o.str("name", &kind)
-                .raw("props", if props.is_empty() { "{}" } else { &props });
-            app.send("custom", &o.finish());
-            Ok(JsValue::UNDEFINED)
-        }
-        _ => Err(arg_error(&name, "unknown command")),
-    }
+/// Sessions read and written through the runtime's storage.
+fn load_session(policy: &SessionPolicy, now: u64) -> Session {
+    let (s, _) = Session::resume(store_get("session").as_deref(), now, policy, new_id);
+    store_set("session", &s.encode());
+    s
 }
