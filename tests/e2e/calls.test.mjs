@@ -560,11 +560,7 @@ test('leases are per site: a second site never receives the demo\'s numbers', as
   assert.deepEqual(pools.map((row) => row.slice(0, 5)).sort(), [['branch', 'visitors', '2', '2', '2'], ['demo', 'visitors', '3', '3', '1']]);
 });
 
-test('leases are per site in the browser too: a demo visitor opening the branch site on the same origin does not show the demo\'s number there', {
-  todo: 'the branch page shows the demo visitor\'s lease at once (03-5555-1001, first ready swap +81355551001) and asks the '
-    + 'collector for nothing: the stored lease key is `ringtrail:lease:{pool}:{target index}` without the site, so '
-    + 'two sites on one origin with a same-named pool share it (src/lease.rs storage_key)',
-}, async (t) => {
+test('leases are per site in the browser too: a demo visitor opening the branch site on the same origin does not show the demo\'s number there', async (t) => {
   const collector = await twoSites(t);
   const a = await visitor(t, collector);
   assert.ok(POOL.includes(a.number));
