@@ -15,11 +15,16 @@ cat <<MSG
   Site, untagged:        http://$addr/index.html
   Site, tagged campaign: http://$addr/index.html?utm_source=campaign&utm_medium=cpc   (shows 03-5555-0101)
   Site, ad click:        http://$addr/index.html?gclid=demo-click                     (shows 03-9999-0001)
+  Site, pool number:     http://$addr/index.html?utm_source=banner&utm_medium=display (leases 03-5555-100x)
+  Pricing (chat trigger after 10 s): http://$addr/pricing.html
   Reports:               http://$addr/
   Data (SQLite):         $db
-  Config:                www/ringtrail/config.json
+  Config:                www/ringtrail/config.json  (also served at /v1/config/demo)
+  A test call to the number you were shown (no telephony account needed):
+    ./target/debug/ringtrail call --collector http://$addr --site demo --to 03-5555-1001 \\
+      --secret demo-webhook-secret
   Ctrl-C stops it.
 
 MSG
 exec ./target/debug/ringtrail serve --addr "$addr" --db "$db" --www www --mount /pkg=pkg \
-  --config www/ringtrail/config.json
+  --config www/ringtrail/config.json --webhook-secret demo=demo-webhook-secret
