@@ -393,6 +393,10 @@ pub struct Tracking {
     pub allow_automation: bool,
     /// Record visits on localhost; default false.
     pub allow_localhost: bool,
+    /// Sessions also end at midnight in the site's time zone, given as its UTC offset
+    /// (`"+09:00"`; minutes east of UTC here). Absent: only the idle timeout ends sessions.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    pub session_midnight: Option<i32>,
 }
 
 impl Default for Tracking {
@@ -404,6 +408,7 @@ impl Default for Tracking {
             min_engaged_ms: 1000,
             allow_automation: false,
             allow_localhost: false,
+            session_midnight: None,
         }
     }
 }
@@ -612,6 +617,7 @@ const TRACKING: &[Field] = &[
     opt("min_engaged_ms", Kind::Whole(0, 3_600_000)),
     opt("allow_automation", Kind::Bool),
     opt("allow_localhost", Kind::Bool),
+    opt("session_midnight", Kind::Str),
 ];
 const TOP: &[Field] = &[
     opt("$schema", Kind::Any),
@@ -638,6 +644,25 @@ const TOP: &[Field] = &[
     opt("privacy", Kind::Object(PRIVACY)),
     opt("tracking", Kind::Object(TRACKING)),
 ];
+
+/// `"+09:00"`, `"-0530"`, `"Z"` → minutes east of UTC (at most ±14 h).
+pub fn parse_utc_offset(text: &str) -> Option<i32> {
+    if text == "Z" || text == "z" {
+        return Some(0);
+    }
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, text.get(1..)?),
+        b'-' => (-1, text.get(1..)?),
+        _ => return None,
+    };
+    let digits: Vec<u8> = rest.bytes().filter(|b| *b != b':').collect();
+    if digits.len() != 4 || !digits.iter().all(u8::is_ascii_digit) || rest.len() > 5 {
+        return None;
+    }
+    let n = |i: usize| i32::from(digits[i] - b'0');
+    let (h, m) = (n(0) * 10 + n(1), n(2) * 10 + n(3));
+    (h <= 14 && m < 60).then_some(sign * (h * 60 + m))
+}
 
 /// Levenshtein distance in chars, for "did you mean" hints on misspelt keys and names.
 ///
@@ -777,6 +802,22 @@ impl Reader {
 
     fn leave(&mut self, len: usize) {
         self.path.truncate(len);
+    }
+
+    /// `tracking.session_midnight`: `"+09:00"` / `"-05:00"` / `"Z"` → minutes east of UTC.
+    fn utc_offset(&mut self, tracking: &Value) -> Option<i32> {
+        let text = get(tracking, "session_midnight")?.as_str()?.trim();
+        let parsed = parse_utc_offset(text);
+        if parsed.is_none() && !text.is_empty() {
+            let len = self.enter("tracking");
+            self.err_at(
+                "session_midnight",
+                "expected a UTC offset",
+                "like \"+09:00\" or \"-05:00\"",
+            );
+            self.leave(len);
+        }
+        parsed
     }
 
     fn expected(&mut self, what: &str, found: &Value) {
@@ -1162,6 +1203,7 @@ impl Reader {
             respect_dnt: flag(p, "respect_dnt", true),
         };
         let t = get(doc, "tracking").unwrap_or(&NULL);
+        let session_midnight = self.utc_offset(t);
         let tracking = Tracking {
             strip_params: strings(t, "strip_params"),
             hash_routing: flag(t, "hash_routing", false),
@@ -1169,6 +1211,7 @@ impl Reader {
             min_engaged_ms: whole(t, "min_engaged_ms", 1000),
             allow_automation: flag(t, "allow_automation", false),
             allow_localhost: flag(t, "allow_localhost", false),
+            session_midnight,
         };
 
         Config {
@@ -1314,6 +1357,32 @@ mod tests {
                 "{text}\n want: {want}\n got: {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn session_midnight_is_a_utc_offset() {
+        for (text, want) in [
+            ("+09:00", Some(540)),
+            ("-05:00", Some(-300)),
+            ("+0530", Some(330)),
+            ("Z", Some(0)),
+            ("09:00", None),
+            ("+9:00", None),
+            ("+15:00", None),
+            ("+09:60", None),
+            ("Asia/Tokyo", None),
+        ] {
+            assert_eq!(parse_utc_offset(text), want, "{text}");
+        }
+        let c = Config::from_json(r#"{"site":"a","region":"JP","targets":["03-1234-5678"],"tracking":{"session_midnight":"+09:00"}}"#).unwrap();
+        assert_eq!(c.tracking.session_midnight, Some(540));
+        let e = errors(
+            r#"{"site":"a","region":"JP","targets":["03-1234-5678"],"tracking":{"session_midnight":"Asia/Tokyo"}}"#,
+        );
+        assert_eq!(
+            e,
+            ["tracking.session_midnight: expected a UTC offset (like \"+09:00\" or \"-05:00\")"]
+        );
     }
 
     #[test]

@@ -45,7 +45,10 @@ pub struct Visits {
 impl Visits {
     /// Resumes the stored session (or starts one) at page load.
     pub fn new(tracking: &Tracking, now: u64) -> Visits {
-        let policy = SessionPolicy::new(tracking.session_minutes);
+        let mut policy = SessionPolicy::new(tracking.session_minutes);
+        if let Some(offset) = tracking.session_midnight {
+            policy = policy.with_midnight(offset);
+        }
         let session = load_session(&policy, now);
         Visits {
             policy,
