@@ -47,6 +47,20 @@ export function storeRemove(k) {
   if (local) try { local.removeItem(PREFIX + k); } catch (e) { /* ignore */ }
 }
 
+export function storeKeys(prefix) {
+  const out = new Set();
+  for (const k of mem.keys()) if (k.startsWith(prefix)) out.add(k);
+  if (local) {
+    try {
+      for (let i = 0; i < local.length; i++) {
+        const k = local.key(i);
+        if (k && k.startsWith(PREFIX + prefix)) out.add(k.slice(PREFIX.length));
+      }
+    } catch (e) { /* blocked */ }
+  }
+  return [...out].join('\n');
+}
+
 export function storePersist(on) {
   if (!on) { local = null; return; }
   if (local) return;

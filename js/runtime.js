@@ -278,8 +278,10 @@ export function run(config, collector, queue) {
     return f(...args);
   };
 
-  // Queued on() listeners first, so they hear the first swaps.
+  // Queued on() listeners first, so they hear the first swaps (and the email-link lead).
   for (const args of queue) if (args[0] === 'on') api(...args);
+  const startLead = core.startLead();
+  if (startLead) emit('lead', JSON.parse(startLead));
 
   // ---- start ------------------------------------------------------------------------------
   const swaps = swapAll();

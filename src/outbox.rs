@@ -243,6 +243,20 @@ impl Outbox {
         Ok(())
     }
 
+    /// Takes over the events of another tab's queue (a tab that closed or crashed): they are
+    /// appended unclaimed, ids already here are skipped, and its drop count carries over.
+    /// Nothing is lost; if that tab was only frozen and sends them too, the collector drops
+    /// the duplicates by id.
+    pub fn absorb(&mut self, other: Outbox) {
+        self.dropped = self.dropped.saturating_add(other.dropped);
+        for e in other.events {
+            if !self.events.iter().any(|q| q.id == e.id) {
+                self.events.push(Queued { claim: None, ..e });
+            }
+        }
+        self.enforce_bounds();
+    }
+
     fn enforce_bounds(&mut self) {
         let mut bytes: usize = self.events.iter().map(|e| e.json.len()).sum();
         while !self.events.is_empty()
@@ -584,6 +598,30 @@ pub(crate) fn is_token(s: &str) -> bool {
         && s.len() <= 64
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod absorb_tests {
+    use super::*;
+
+    #[test]
+    fn absorbs_another_queue_without_losing_or_doubling() {
+        let id = |n: u8| uuid_v7(1_700_000_000_000, &[n; 10]);
+        let mut mine = Outbox::new(Limits::default());
+        mine.push(&id(1), "{\"n\":1}").unwrap();
+        let mut theirs = Outbox::new(Limits::default());
+        theirs.push(&id(1), "{\"n\":1}").unwrap();
+        theirs.push(&id(2), "{\"n\":2}").unwrap();
+        assert!(theirs.next_batch("dead-tab", 5, "s").is_some()); // claimed by the dead tab
+        mine.absorb(Outbox::decode(&theirs.encode(), Limits::default()));
+        assert_eq!(mine.len(), 2);
+        let b = mine.next_batch("me", 6, "s").unwrap();
+        assert_eq!(
+            b.ids,
+            vec![id(1), id(2)],
+            "absorbed events are unclaimed and sendable"
+        );
+    }
 }
 
 #[cfg(test)]

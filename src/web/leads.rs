@@ -22,12 +22,13 @@ impl Core {
             .map(|(_, v)| v.into_owned())
             .filter(|t| !t.is_empty());
         if let Some(token) = token {
-            self.send_lead(
+            let data = self.send_lead(
                 "lead",
                 "email_link",
                 &Details::default(),
                 &[("lead_token", &token)],
             );
+            self.start_lead = Some(data);
             self.drop_param = Some(param);
         }
     }

@@ -34,6 +34,9 @@ extern "C" {
     fn store_set(key: &str, value: &str);
     #[wasm_bindgen(js_name = storeRemove)]
     fn store_remove(key: &str);
+    /// The keys under `ringtrail:{prefix}` (without `ringtrail:`), one per line.
+    #[wasm_bindgen(js_name = storeKeys)]
+    fn store_keys(prefix: &str) -> String;
     /// Deletes every `ringtrail:*` key and keeps later values in memory only.
     #[wasm_bindgen(js_name = storeForget)]
     fn store_forget();
@@ -95,6 +98,8 @@ pub struct Core {
     leases: leases::Leases,
     /// The email-link parameter to remove from the address bar, when it was present.
     drop_param: Option<String>,
+    /// The email-link lead made at start, for the `on('lead')` listeners.
+    start_lead: Option<String>,
 }
 
 fn error_message(errs: &[crate::config::ConfigError]) -> String {
@@ -190,8 +195,12 @@ impl Core {
             visits,
             leases: leases::Leases::default(),
             drop_param: None,
+            start_lead: None,
             config,
         };
+        if core.allowed {
+            core.alive(now);
+        }
         core.prepare_leases(pools);
         core.email_link(href);
         Ok(core)
@@ -200,6 +209,12 @@ impl Core {
     /// The config's no-swap selectors, joined for `Element.matches`.
     pub fn noswap(&self) -> String {
         self.config.noswap.join(",")
+    }
+
+    /// The lead made at start (email link), once, for the `on('lead')` listeners.
+    #[wasm_bindgen(js_name = startLead)]
+    pub fn start_lead(&mut self) -> Option<String> {
+        self.start_lead.take()
     }
 
     /// The email-link parameter to remove from the address bar, if it was in the URL.
@@ -342,9 +357,12 @@ impl Core {
         if !self.collector || self.in_flight.is_some() {
             return None;
         }
-        let mut ob = load_outbox();
-        let batch = ob.next_batch(&self.tab, now_ms(), &self.config.site)?;
-        save_outbox(&ob);
+        let now = now_ms();
+        let mut ob = self.load_outbox();
+        self.adopt_orphans(&mut ob, now);
+        let batch = ob.next_batch(&self.tab, now, &self.config.site);
+        self.save_outbox(&ob);
+        let batch = batch?;
         self.in_flight = Some(batch.ids);
         Some(batch.body)
     }
@@ -353,7 +371,7 @@ impl Core {
     /// while events wait); `None` when nothing waits.
     #[wasm_bindgen(js_name = retryIn)]
     pub fn retry_in(&self) -> Option<u32> {
-        let ob = load_outbox();
+        let ob = self.load_outbox();
         let now = now_ms();
         (!ob.is_empty()).then(|| {
             ob.retry_at_ms()
@@ -375,7 +393,7 @@ impl Core {
                 retry_after_s: (retry_after_s > 0).then_some(retry_after_s),
             },
         };
-        let mut ob = load_outbox();
+        let mut ob = self.load_outbox();
         if let Delivery::Rejected { status, events } =
             ob.on_result(&self.tab, &ids, outcome, now_ms(), random32())
         {
@@ -385,7 +403,7 @@ impl Core {
             json::push_u64(&mut msg, u64::from(status));
             log_error(&msg);
         }
-        save_outbox(&ob);
+        self.save_outbox(&ob);
     }
 
     /// On pagehide / hidden: the page view's engagement is reported, then everything unclaimed
@@ -396,7 +414,7 @@ impl Core {
         if !self.collector {
             return None;
         }
-        let mut ob = load_outbox();
+        let mut ob = self.load_outbox();
         let batch = ob.drain_for_beacon(&self.tab, now_ms(), &self.config.site)?;
         self.beacon = Some(ob);
         Some(batch.body)
@@ -406,7 +424,7 @@ impl Core {
     #[wasm_bindgen(js_name = beaconSent)]
     pub fn beacon_sent(&mut self) {
         if let Some(ob) = self.beacon.take() {
-            save_outbox(&ob);
+            self.save_outbox(&ob);
         }
     }
 }
@@ -429,15 +447,66 @@ fn item(out: &mut String, f: impl FnOnce(&mut String)) {
     out.push(']');
 }
 
-fn load_outbox() -> Outbox {
-    Outbox::decode(&store_get("outbox").unwrap_or_default(), Limits::default())
-}
+/// A tab that has not said it is alive for this long has closed, crashed or been frozen: its
+/// queue is taken over by a live tab.
+const TAB_GONE_MS: u64 = 10_000;
 
-fn save_outbox(ob: &Outbox) {
-    if ob.is_empty() && ob.dropped() == 0 {
-        store_remove("outbox");
-    } else {
-        store_set("outbox", &ob.encode());
+impl Core {
+    /// This tab's queue. Why one queue per tab: tabs that read-modify-write one shared queue in
+    /// `localStorage` overwrite each other's writes and lose events; a tab only ever writes its
+    /// own key, and takes over another tab's key only once that tab is gone.
+    fn outbox_key(&self) -> String {
+        let mut k = String::from("outbox:");
+        k.push_str(&self.tab);
+        k
+    }
+
+    fn load_outbox(&self) -> Outbox {
+        Outbox::decode(
+            &store_get(&self.outbox_key()).unwrap_or_default(),
+            Limits::default(),
+        )
+    }
+
+    fn save_outbox(&self, ob: &Outbox) {
+        let key = self.outbox_key();
+        if ob.is_empty() && ob.dropped() == 0 {
+            store_remove(&key);
+        } else {
+            store_set(&key, &ob.encode());
+        }
+    }
+
+    /// Says this tab is alive (the runtime's one-second clock calls it through `tick`).
+    fn alive(&self, now: u64) {
+        let mut k = String::from("alive:");
+        k.push_str(&self.tab);
+        let mut v = String::new();
+        json::push_u64(&mut v, now);
+        store_set(&k, &v);
+    }
+
+    /// Moves the queues of gone tabs (and the pre-per-tab shared `outbox`) into this tab's.
+    fn adopt_orphans(&self, ob: &mut Outbox, now: u64) {
+        for key in store_keys("outbox").lines() {
+            let tab = key.strip_prefix("outbox:").unwrap_or_default();
+            if tab == self.tab {
+                continue;
+            }
+            let mut alive_key = String::from("alive:");
+            alive_key.push_str(tab);
+            let seen = store_get(&alive_key)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+            if now.saturating_sub(seen) < TAB_GONE_MS {
+                continue;
+            }
+            if let Some(text) = store_get(key) {
+                ob.absorb(Outbox::decode(&text, Limits::default()));
+            }
+            store_remove(key);
+            store_remove(&alive_key);
+        }
     }
 }
 
@@ -478,11 +547,16 @@ impl Core {
         if !self.allowed || !self.collector {
             return id;
         }
-        // Configured parameters and the email lead token never leave in a URL.
+        // Configured parameters, the email lead token and personal data a GET form put in the
+        // query (email, phone, name, passwords...) never leave in a URL.
         let href = page_href();
         let strip = &self.config.tracking.strip_params;
         let token = &self.config.leads.email_param;
-        let url = crate::url::remove_params(&href, |p| p == token || strip.iter().any(|s| s == p));
+        let url = crate::url::remove_params(&href, |p| {
+            p == token
+                || strip.iter().any(|s| s == p)
+                || crate::lead::classify_field("", p, "", "") != crate::lead::FieldKind::Other
+        });
         let session = self.visits.session_id();
         let title = page_title();
         let ctx = Context {
@@ -495,9 +569,9 @@ impl Core {
             touch: Some(&self.touch),
         };
         let json = event::event_json(&id, kind, now_ms(), &ctx, data);
-        let mut ob = load_outbox();
+        let mut ob = self.load_outbox();
         if ob.push(&id, &json).is_ok() {
-            save_outbox(&ob);
+            self.save_outbox(&ob);
         }
         id
     }

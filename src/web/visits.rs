@@ -223,7 +223,11 @@ impl Core {
 
     /// Once a second: dwell time moves on; returns the triggers that fired (JSON) or `""`.
     pub fn tick(&mut self, path: &str) -> String {
-        self.visits.engagement.tick(now_ms());
+        let now = now_ms();
+        self.visits.engagement.tick(now);
+        if self.allowed && now / 1000 % 5 == 0 {
+            self.alive(now);
+        }
         self.check_triggers(path)
     }
 

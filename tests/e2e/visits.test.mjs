@@ -79,7 +79,7 @@ async function pageViewStored(page, before) {
 
 /** Waits until event `id` is no longer in the page's queue (delivered and removed). */
 const sent = (page, id) => page.waitForFunction(
-  (i) => !(localStorage.getItem('ringtrail:outbox') || '').includes(i), id, { timeout: 8000 });
+  (i) => !Object.keys(localStorage).some((k) => k.startsWith('ringtrail:outbox') && (localStorage.getItem(k) || '').includes(i)), id, { timeout: 8000 });
 
 /** Navigates an open page (same tab) and waits like `open`. */
 async function go(page, path, { waitPageView = true } = {}) {
