@@ -197,8 +197,11 @@ export function run(config, collector, queue) {
     for (const [i, v] of out.a) where[i][0].setAttribute(where[i][1], v);
     if (observer) observer.takeRecords(); // our own edits are never scanned again
     for (const s of out.s) { fire('swap', s); emit('swap', s); }
+    if (early) early.push(...out.s);
     return out.s;
   }
+  // Swaps made before `ringtrail:ready` (while the parser is still adding the page).
+  let early = [];
   const swapAll = () => swap([d.documentElement]);
 
   // ---- delivery ---------------------------------------------------------------------------
@@ -284,7 +287,7 @@ export function run(config, collector, queue) {
   if (startLead) emit('lead', JSON.parse(startLead));
 
   // ---- start ------------------------------------------------------------------------------
-  const swaps = swapAll();
+  swapAll();
   observer = new MutationObserver((records) => {
     const roots = mutationRoots(records);
     if (roots.length) swap(roots);
@@ -292,10 +295,12 @@ export function run(config, collector, queue) {
   observer.observe(d.documentElement, {
     childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ATTRS,
   });
-  // The parser may still be adding nodes: the observer swaps them as they come; one more pass
-  // at DOMContentLoaded catches text the parser grew in place.
-  if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', swapAll, { once: true });
-  fire('ready', swaps);
+  // The parser may still be adding nodes: the observer swaps them as they come, one more pass at
+  // DOMContentLoaded catches text the parser grew in place, and `ringtrail:ready` (the first
+  // scan of the whole page is done) carries every swap made until then.
+  const ready = () => { const all = early; early = null; fire('ready', all); };
+  if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', () => { swapAll(); ready(); }, { once: true });
+  else ready();
 
   const drop = core.dropParam();
   if (drop) {
