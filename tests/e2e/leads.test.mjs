@@ -354,7 +354,9 @@ test('on(\'lead\', cb) hears every lead moment with what was sent (registered be
     const { type, ...data } = h;
     assert.ok(stored.some((e) => e.type === type && JSON.stringify(sortKeys(dataOf(e))) === JSON.stringify(sortKeys(data))), JSON.stringify(h));
   }
-  // A listener that throws does not stop the others nor the event.
+  // A listener that throws does not stop the others nor the event (on the thanks page the form
+  // led to: wait until its snippet is running, or these calls are still queued when we look).
+  await page.waitReady();
   await page.evaluate(() => {
     window.__second = [];
     ringtrail('on', 'lead', () => { throw new Error('site bug'); });
