@@ -3,11 +3,12 @@
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use ringtrail_collector::store::EventFilter;
 use ringtrail_collector::{app, AppState, Clock, Db, Options, Sites, SqliteStore};
 use serde_json::{json, Value};
-use tower::ServiceExt;
+
+mod common;
+use common::send;
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -37,23 +38,6 @@ fn event(n: u32) -> Value {
 
 fn batch(events: Vec<Value>) -> Value {
     json!({"site": "demo-jp", "sent_at": T0, "events": events})
-}
-
-async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
-    let response = app.clone().oneshot(req).await.expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
 }
 
 async fn post_raw(app: &Router, content_type: &str, body: impl Into<Body>) -> (StatusCode, Value) {

@@ -4,11 +4,12 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use ringtrail_collector::calls::WebhookSecrets;
 use ringtrail_collector::{app, AppState, Clock, Db, Options, Sites, SqliteStore};
 use serde_json::{json, Value};
-use tower::ServiceExt;
+
+mod common;
+use common::send;
 
 const T0: i64 = 1_700_000_000_000;
 const MIN: i64 = 60_000;
@@ -20,23 +21,6 @@ fn setup() -> Router {
     let db = Db::new(SqliteStore::open_in_memory().expect("db"));
     let state = AppState::new(db, Sites::open(), Options::default()).with_clock(Clock::fixed(T0));
     app(state)
-}
-
-async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
-    let response = app.clone().oneshot(req).await.expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
 }
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
