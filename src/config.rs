@@ -664,6 +664,11 @@ pub fn parse_utc_offset(text: &str) -> Option<i32> {
     (h <= 14 && m < 60).then_some(sign * (h * 60 + m))
 }
 
+/// Whether errors carry hints ("did you mean", how to write a value). The shipped snippet
+/// leaves them out (about 1 KB of wasm): its console error names the path and the problem and
+/// points to `ringtrail check`, which prints the hints.
+const HINTS: bool = !cfg!(all(target_arch = "wasm32", feature = "nostd"));
+
 /// Levenshtein distance in chars, for "did you mean" hints on misspelt keys and names.
 ///
 /// One row of the table, and `b` decoded again for each char of `a` (the words are short)
@@ -694,6 +699,9 @@ fn distance(a: &str, b: &str) -> usize {
 /// One pass over a `dyn` iterator (the list is built while the closest word is found): one
 /// copy of this code for every kind of list it is given.
 fn suggest(word: &str, known: &mut dyn Iterator<Item = &str>) -> String {
+    if !HINTS {
+        return String::new();
+    }
     let mut list = String::from("expected one of: ");
     let mut best: Option<(usize, &str)> = None;
     for k in known {
@@ -777,7 +785,7 @@ impl Reader {
         self.errors.push(ConfigError {
             path: self.path.clone(),
             message: message.into(),
-            hint: (!hint.is_empty()).then(|| hint.into()),
+            hint: (HINTS && !hint.is_empty()).then(|| hint.into()),
         });
     }
 

@@ -105,11 +105,14 @@ pub struct Core {
 fn error_message(errs: &[crate::config::ConfigError]) -> String {
     let mut msg = String::from("config error: ");
     msg.push_str(&errs[0].describe());
+    msg.push_str(" (");
     if errs.len() > 1 {
-        msg.push_str(" (and ");
+        msg.push_str("and ");
         json::push_u64(&mut msg, (errs.len() - 1) as u64);
-        msg.push_str(" more: run `ringtrail check` on it)");
+        msg.push_str(" more; ");
     }
+    // The snippet leaves hints out to save bytes (see `config::HINTS`); `check` prints them.
+    msg.push_str("`ringtrail check` prints every error with a hint)");
     msg
 }
 
