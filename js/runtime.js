@@ -155,6 +155,13 @@ const LEASE_TIMEOUT_MS = 1000;
 const EVENT_TIMEOUT_MS = 8000;
 const ATTRS = ['href', 'aria-label', 'title'];
 const MIN_DIGITS = 7;
+// Core::call's requests, numbered as `op` in src/web/mod.rs.
+const OP_NOSWAP = 0, OP_START_LEAD = 1, OP_DROP_PARAM = 2, OP_SWAP = 3, OP_NUMBER = 4,
+  OP_TRACK = 5, OP_CONSENT = 6, OP_NEXT_BATCH = 7, OP_RETRY_IN = 8, OP_BATCH_DONE = 9,
+  OP_BEACON_BODY = 10, OP_BEACON_SENT = 11, OP_CLASSIFY = 12, OP_LEAD_FORMS = 13, OP_LEAD = 14,
+  OP_CALL_CLICK = 15, OP_LEASE_REQUESTS = 16, OP_LEASE_ANSWER = 17, OP_HEARTBEATS = 18,
+  OP_HEARTBEAT_MS = 19, OP_HEARTBEAT_ANSWER = 20, OP_NAVIGATE = 21, OP_ACTIVITY = 22,
+  OP_VISIBILITY = 23, OP_TICK = 24;
 
 const d = document;
 const w = window;
@@ -175,11 +182,13 @@ function signals() {
 export function run(config, collector, queue) {
   const base = collector.replace(/\/+$/, '');
   const core = new Core(config, base !== '' || collector === '/', location.href, d.referrer, location.hostname, signals());
+  // Core's one entry point (see Core::call in src/web/mod.rs): op, numbers, then strings.
+  const call = (op, n, m, ...s) => core.call(op, s.map((x) => x.replace(/\x1f/g, ' ')).join('\x1f'), n, m);
   const events = (base || '') + '/v1/events';
   const leases = (base || '') + '/v1/leases';
   const listeners = {};
   const emit = (name, detail) => (listeners[name] || []).forEach((f) => { try { f(detail); } catch (e) { /* the site's bug */ } });
-  const noswap = core.noswap();
+  const noswap = call(OP_NOSWAP);
   let observer = null;
 
   // ---- swapping ---------------------------------------------------------------------------
@@ -192,7 +201,7 @@ export function run(config, collector, queue) {
       if (v !== null) { attrs.push([a, v]); where.push([el, a]); }
     }
     if (!runs.length && !attrs.length) return [];
-    const out = JSON.parse(core.swap(JSON.stringify({ r: runs.map((r) => r.map((t) => t.data)), a: attrs })));
+    const out = JSON.parse(call(OP_SWAP, 0, 0, JSON.stringify({ r: runs.map((r) => r.map((t) => t.data)), a: attrs })));
     for (const [r, p, text] of out.r) runs[r][p].data = text;
     for (const [i, v] of out.a) where[i][0].setAttribute(where[i][1], v);
     if (observer) observer.takeRecords(); // our own edits are never scanned again
@@ -209,9 +218,9 @@ export function run(config, collector, queue) {
   let timer = 0;
   function flush() {
     if (inFlight) return;
-    const body = core.nextBatch();
+    const body = call(OP_NEXT_BATCH);
     if (body === undefined) {
-      const wait = core.retryIn();
+      const wait = call(OP_RETRY_IN);
       clearTimeout(timer);
       if (wait !== undefined) timer = setTimeout(flush, Math.max(wait, 50));
       return;
@@ -219,7 +228,7 @@ export function run(config, collector, queue) {
     inFlight = true;
     post(events, body, EVENT_TIMEOUT_MS, (status, retryAfter) => {
       inFlight = false;
-      core.batchDone(status, retryAfter);
+      call(OP_BATCH_DONE, status, retryAfter);
       flush();
     });
   }
@@ -230,18 +239,18 @@ export function run(config, collector, queue) {
     if (!json) return;
     for (const t of JSON.parse(json)) { fire('trigger', t); emit('trigger', t); }
   };
-  const navigate = (kind) => { triggers(core.navigate(kind, location.href, path())); flush(); };
-  const visibility = () => core.visibility(d.visibilityState === 'visible', d.hasFocus());
+  const navigate = (kind) => { triggers(call(OP_NAVIGATE, kind, 0, location.href, path())); flush(); };
+  const visibility = () => call(OP_VISIBILITY, +(d.visibilityState === 'visible'), +d.hasFocus());
 
   // ---- leases -----------------------------------------------------------------------------
   let beat = 0;
   function heartbeats() {
     clearInterval(beat);
-    const every = core.heartbeatMs();
+    const every = +call(OP_HEARTBEAT_MS);
     if (!every || d.visibilityState !== 'visible') return;
     beat = setInterval(() => {
-      for (const [slot, id] of JSON.parse(core.heartbeats())) {
-        post(leases + '/' + encodeURIComponent(id) + '/heartbeat', '{}', 5000, (status, _r, text) => core.heartbeatAnswer(slot, status, text));
+      for (const [slot, id] of JSON.parse(call(OP_HEARTBEATS))) {
+        post(leases + '/' + encodeURIComponent(id) + '/heartbeat', '{}', 5000, (status, _r, text) => call(OP_HEARTBEAT_ANSWER, slot, status, text));
       }
     }, every);
   }
@@ -250,7 +259,7 @@ export function run(config, collector, queue) {
   const nfkc = (v) => (typeof v === 'string' ? v.normalize('NFKC') : '');
   const pairs = (o) => JSON.stringify(Object.keys(o || {}).map((k) => [k, nfkc(o[k])]));
   const lead = (kind, channel, ps, key, value) => {
-    const detail = JSON.parse(core.lead(kind, channel, ps, key || '', value || ''));
+    const detail = JSON.parse(call(OP_LEAD, 0, 0, kind, channel, ps, key || '', value || ''));
     emit('lead', detail);
     flush();
   };
@@ -259,14 +268,14 @@ export function run(config, collector, queue) {
     rescan(root) { return swap([root instanceof Node ? root : d.documentElement]); },
     number(target, cb) {
       if (typeof target === 'function') { cb = target; target = undefined; }
-      const n = core.number(typeof target === 'string' ? target : undefined) || null;
+      const n = call(OP_NUMBER, 0, 0, typeof target === 'string' ? target : '') || null;
       if (typeof cb === 'function') cb(n);
       return n;
     },
-    track(name, props) { if (typeof name !== 'string') throw new Error('track: event name must be a string'); core.track(name, JSON.stringify(props || {}) || '{}'); flush(); },
+    track(name, props) { if (typeof name !== 'string') throw new Error('track: event name must be a string'); call(OP_TRACK, 0, 0, name, JSON.stringify(props || {}) || '{}'); flush(); },
     consent(yes) {
       if (typeof yes !== 'boolean') throw new Error('consent: expected true or false');
-      core.consent(yes, signals());
+      call(OP_CONSENT, +yes, signals());
       flush();
     },
     identify(id, traits) {
@@ -283,7 +292,7 @@ export function run(config, collector, queue) {
 
   // Queued on() listeners first, so they hear the first swaps (and the email-link lead).
   for (const args of queue) if (args[0] === 'on') api(...args);
-  const startLead = core.startLead();
+  const startLead = call(OP_START_LEAD);
   if (startLead) emit('lead', JSON.parse(startLead));
 
   // ---- start ------------------------------------------------------------------------------
@@ -302,7 +311,7 @@ export function run(config, collector, queue) {
   if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', () => { swapAll(); ready(); }, { once: true });
   else ready();
 
-  const drop = core.dropParam();
+  const drop = call(OP_DROP_PARAM);
   if (drop) {
     try {
       const u = new URL(location.href);
@@ -311,9 +320,9 @@ export function run(config, collector, queue) {
     } catch (e) { /* leave the URL */ }
   }
 
-  for (const [slot, body] of JSON.parse(core.leaseRequests())) {
+  for (const [slot, body] of JSON.parse(call(OP_LEASE_REQUESTS))) {
     post(leases, body, LEASE_TIMEOUT_MS, (status, _r, text) => {
-      if (core.leaseAnswer(slot, status, text)) swapAll();
+      if (call(OP_LEASE_ANSWER, slot, status, text)) swapAll();
       heartbeats();
       flush();
     });
@@ -322,7 +331,7 @@ export function run(config, collector, queue) {
 
   visibility();
   if (d.prerendering) {
-    core.navigate(6, location.href, path());
+    call(OP_NAVIGATE, 6, 0, location.href, path());
     d.addEventListener('prerenderingchange', () => { visibility(); navigate(7); }, { once: true });
   } else {
     navigate(0);
@@ -351,17 +360,17 @@ export function run(config, collector, queue) {
       const h = Math.max(el.scrollHeight, d.body ? d.body.scrollHeight : 0, 1);
       pct = Math.max(1, Math.min(100, Math.round(((w.scrollY + w.innerHeight) * 100) / h)));
     }
-    core.activity(pct);
+    call(OP_ACTIVITY, pct);
   };
   ['pointerdown', 'pointermove', 'keydown', 'touchstart', 'wheel', 'scroll'].forEach((e) => on(w, e, activity, true));
-  setInterval(() => { triggers(core.tick(path())); flush(); }, 1000);
+  setInterval(() => { triggers(call(OP_TICK, 0, 0, path())); flush(); }, 1000);
 
   // Leaving: engagement first, then one beacon with everything unsent.
   const leave = (e) => {
     if (e.type === 'visibilitychange') { visibility(); heartbeats(); }
     if (e.type === 'pagehide' || d.visibilityState === 'hidden') {
-      const body = core.beaconBody();
-      if (body !== undefined && beacon(events, body)) core.beaconSent();
+      const body = call(OP_BEACON_BODY);
+      if (body !== undefined && beacon(events, body)) call(OP_BEACON_SENT);
     }
   };
   on(w, 'visibilitychange', leave);
@@ -370,14 +379,14 @@ export function run(config, collector, queue) {
 
   // Lead moments the page produces by itself: submits of chosen forms (after the site's own
   // handlers; never delayed or prevented), and clicks on tel: links.
-  const forms = core.leadForms();
+  const forms = call(OP_LEAD_FORMS);
   on(w, 'submit', (e) => {
     const f = e.target;
     if (!(f instanceof HTMLFormElement) || !f.matches(forms)) return;
     const ps = [];
     for (const el of Array.from(f.elements)) {
       if (!el.name && !el.id) continue;
-      const kind = core.classify(el.type || '', el.getAttribute('name') || '', el.id || '', el.getAttribute('autocomplete') || '');
+      const kind = call(OP_CLASSIFY, 0, 0, el.type || '', el.getAttribute('name') || '', el.id || '', el.getAttribute('autocomplete') || '');
       if (kind) ps.push([kind, nfkc(el.value)]); // passwords and card fields are never read
     }
     lead('form_submit', 'form', JSON.stringify(ps), 'form', f.id || f.getAttribute('name') || '');
@@ -385,7 +394,7 @@ export function run(config, collector, queue) {
   on(d, 'click', (e) => {
     const a = e.composedPath().find((n) => n.nodeType === 1 && n.localName === 'a' && /^tel:/i.test(n.getAttribute('href') || ''));
     if (!a) return;
-    const data = core.callClick(a.getAttribute('href'));
+    const data = call(OP_CALL_CLICK, 0, 0, a.getAttribute('href'));
     if (data) { emit('lead', JSON.parse(data)); flush(); }
   }, true);
 

@@ -3,8 +3,6 @@
 //! with the visitor's details normalized at entry ([`crate::capture`]); the runtime gives the
 //! returned detail to the `on('lead')` listeners.
 
-use wasm_bindgen::prelude::*;
-
 use super::Core;
 use crate::capture::{kind_of_key, Details};
 use crate::json::{self, ObjectWriter, Value};
@@ -70,7 +68,6 @@ impl Core {
     }
 }
 
-#[wasm_bindgen]
 impl Core {
     /// What a form control holds: `"email"`, `"phone"`, `"name"`, `"company"`, or `""` for
     /// anything else, including passwords and card data, whose values are never read.
@@ -86,7 +83,6 @@ impl Core {
     }
 
     /// The CSS selector of forms whose submit is a lead moment.
-    #[wasm_bindgen(js_name = leadForms)]
     pub fn lead_forms(&self) -> String {
         self.config.leads.forms.clone()
     }
@@ -113,7 +109,6 @@ impl Core {
 
     /// A click on a tel: link: a call intent with the number dialled (E.164), whether it is one
     /// of our tracking numbers, and the target it stands for. Returns the event data (JSON).
-    #[wasm_bindgen(js_name = callClick)]
     pub fn call_click(&mut self, href: &str) -> Option<String> {
         let number = PhoneNumber::parse(href.get(4..)?, self.config.region).ok()?;
         let tracked = self.numbers.iter().flatten().any(|r| r.number == number);

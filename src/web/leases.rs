@@ -3,8 +3,6 @@
 //! then the leased number, or the pool's fallback when the collector is slow, down or the pool
 //! is exhausted. The runtime heartbeats while the page is visible, at the pace asked here.
 
-use wasm_bindgen::prelude::*;
-
 use super::{now_ms, store_get, store_remove, store_set, Core};
 use crate::config::Replacement;
 use crate::json::{self, ObjectWriter};
@@ -81,10 +79,8 @@ impl Core {
     }
 }
 
-#[wasm_bindgen]
 impl Core {
     /// Lease requests to POST to `{collector}/v1/leases`: `[[slot, body], ...]` (JSON).
-    #[wasm_bindgen(js_name = leaseRequests)]
     pub fn lease_requests(&self) -> String {
         let mut out = String::from("[");
         for (i, s) in self
@@ -117,7 +113,6 @@ impl Core {
 
     /// The collector's answer to a lease request (status 0: no answer in time). Returns true
     /// when the page must be swapped again (the slot now shows a number).
-    #[wasm_bindgen(js_name = leaseAnswer)]
     pub fn lease_answer(&mut self, slot: usize, status: u16, text: &str) -> bool {
         let Some(s) = self.leases.slots.get(slot) else {
             return false;
@@ -149,7 +144,6 @@ impl Core {
     }
 
     /// Leases to keep alive: `[[slot, "lease id"], ...]` (JSON).
-    #[wasm_bindgen(js_name = heartbeats)]
     pub fn heartbeats(&self) -> String {
         let mut out = String::from("[");
         for (i, s) in self.leases.slots.iter().enumerate() {
@@ -166,7 +160,6 @@ impl Core {
     }
 
     /// How often to heartbeat (ms), 0 when there is nothing to keep alive.
-    #[wasm_bindgen(js_name = heartbeatMs)]
     pub fn heartbeat_ms(&self) -> u32 {
         let every = self
             .leases
@@ -179,7 +172,6 @@ impl Core {
 
     /// The answer to a heartbeat: a lapsed lease (404/410) is forgotten, so the next page asks
     /// for a new one; a renewal updates the stored expiry.
-    #[wasm_bindgen(js_name = heartbeatAnswer)]
     pub fn heartbeat_answer(&mut self, slot: usize, status: u16, text: &str) {
         let Some(s) = self.leases.slots.get_mut(slot) else {
             return;

@@ -209,19 +209,152 @@ impl Core {
         Ok(core)
     }
 
+    /// Every request of the runtime after construction: `op` names it (see [`op`]), `args`
+    /// holds its strings separated by U+001F, `n` and `m` its numbers (flags as 0/1). Answers
+    /// are strings (`None` for nothing, false or 0).
+    ///
+    /// Why one entry point rather than a method each: every wasm-bindgen export costs its own
+    /// wasm shim (borrow checks, string passing) and JS glue, about 3 KB gzip for 25 methods;
+    /// one export pays that once. The methods stay plain Rust, called here and by the tests.
+    pub fn call(&mut self, op: u8, args: &str, n: u32, m: u32) -> Option<String> {
+        let mut parts = args.split('\u{1f}');
+        let mut arg = || parts.next().unwrap_or_default();
+        let yes = |v: bool| v.then(|| "1".into());
+        match op {
+            op::NOSWAP => Some(self.noswap()),
+            op::START_LEAD => self.start_lead(),
+            op::DROP_PARAM => self.drop_param(),
+            op::SWAP => Some(self.swap(arg())),
+            op::NUMBER => self.number(Some(arg()).filter(|t| !t.is_empty()).map(String::from)),
+            op::TRACK => {
+                let (name, props) = (arg(), arg());
+                self.track(name, props);
+                None
+            }
+            op::CONSENT => {
+                self.consent(n != 0, m);
+                None
+            }
+            op::NEXT_BATCH => self.next_batch(),
+            op::RETRY_IN => self.retry_in().map(number),
+            op::BATCH_DONE => {
+                self.batch_done(n as u16, m);
+                None
+            }
+            op::BEACON_BODY => self.beacon_body(),
+            op::BEACON_SENT => {
+                self.beacon_sent();
+                None
+            }
+            op::CLASSIFY => {
+                let (t, name, id, auto) = (arg(), arg(), arg(), arg());
+                Some(self.classify(t, name, id, auto))
+            }
+            op::LEAD_FORMS => Some(self.lead_forms()),
+            op::LEAD => {
+                let (kind, channel, pairs, key, value) = (arg(), arg(), arg(), arg(), arg());
+                Some(self.lead(kind, channel, pairs, key, value))
+            }
+            op::CALL_CLICK => self.call_click(arg()),
+            op::LEASE_REQUESTS => Some(self.lease_requests()),
+            op::LEASE_ANSWER => yes(self.lease_answer(n as usize, m as u16, arg())),
+            op::HEARTBEATS => Some(self.heartbeats()),
+            op::HEARTBEAT_MS => Some(self.heartbeat_ms()).filter(|ms| *ms > 0).map(number),
+            op::HEARTBEAT_ANSWER => {
+                self.heartbeat_answer(n as usize, m as u16, arg());
+                None
+            }
+            op::NAVIGATE => {
+                let (href, path) = (arg(), arg());
+                Some(self.navigate(n as u8, href, path))
+            }
+            op::ACTIVITY => {
+                self.activity(n as u8);
+                None
+            }
+            op::VISIBILITY => {
+                self.visibility(n != 0, m != 0);
+                None
+            }
+            op::TICK => Some(self.tick(arg())),
+            _ => None,
+        }
+    }
+}
+
+/// A number as the decimal text [`Core::call`] answers with.
+fn number(n: u32) -> String {
+    let mut s = String::new();
+    json::push_u64(&mut s, u64::from(n));
+    s
+}
+
+/// The requests of [`Core::call`], numbered as in `js/runtime.js` (`OP`).
+pub mod op {
+    /// The config's no-swap selectors → [`super::Core::noswap`].
+    pub const NOSWAP: u8 = 0;
+    /// → [`super::Core::start_lead`].
+    pub const START_LEAD: u8 = 1;
+    /// → [`super::Core::drop_param`].
+    pub const DROP_PARAM: u8 = 2;
+    /// (runs and attributes JSON) → [`super::Core::swap`].
+    pub const SWAP: u8 = 3;
+    /// (target, or empty for the first) → [`super::Core::number`].
+    pub const NUMBER: u8 = 4;
+    /// (name, props JSON) → [`super::Core::track`].
+    pub const TRACK: u8 = 5;
+    /// n: yes, m: privacy signals → [`super::Core::consent`].
+    pub const CONSENT: u8 = 6;
+    /// → [`super::Core::next_batch`].
+    pub const NEXT_BATCH: u8 = 7;
+    /// → [`super::Core::retry_in`].
+    pub const RETRY_IN: u8 = 8;
+    /// n: HTTP status (0: none), m: Retry-After seconds → [`super::Core::batch_done`].
+    pub const BATCH_DONE: u8 = 9;
+    /// → [`super::Core::beacon_body`].
+    pub const BEACON_BODY: u8 = 10;
+    /// → [`super::Core::beacon_sent`].
+    pub const BEACON_SENT: u8 = 11;
+    /// (type, name, id, autocomplete) → [`super::Core::classify`].
+    pub const CLASSIFY: u8 = 12;
+    /// → [`super::Core::lead_forms`].
+    pub const LEAD_FORMS: u8 = 13;
+    /// (kind, channel, pairs JSON, extra key, extra value) → [`super::Core::lead`].
+    pub const LEAD: u8 = 14;
+    /// (href) → [`super::Core::call_click`].
+    pub const CALL_CLICK: u8 = 15;
+    /// → [`super::Core::lease_requests`].
+    pub const LEASE_REQUESTS: u8 = 16;
+    /// n: slot, m: status, (answer text) → [`super::Core::lease_answer`].
+    pub const LEASE_ANSWER: u8 = 17;
+    /// → [`super::Core::heartbeats`].
+    pub const HEARTBEATS: u8 = 18;
+    /// → [`super::Core::heartbeat_ms`].
+    pub const HEARTBEAT_MS: u8 = 19;
+    /// n: slot, m: status, (answer text) → [`super::Core::heartbeat_answer`].
+    pub const HEARTBEAT_ANSWER: u8 = 20;
+    /// n: kind, (href, path) → [`super::Core::navigate`].
+    pub const NAVIGATE: u8 = 21;
+    /// n: scroll % → [`super::Core::activity`].
+    pub const ACTIVITY: u8 = 22;
+    /// n: visible, m: focused → [`super::Core::visibility`].
+    pub const VISIBILITY: u8 = 23;
+    /// (path) → [`super::Core::tick`].
+    pub const TICK: u8 = 24;
+}
+
+impl Core {
     /// The config's no-swap selectors, joined for `Element.matches`.
     pub fn noswap(&self) -> String {
         self.config.noswap.join(",")
     }
 
     /// The lead made at start (email link), once, for the `on('lead')` listeners.
-    #[wasm_bindgen(js_name = startLead)]
     pub fn start_lead(&mut self) -> Option<String> {
         self.start_lead.take()
     }
 
     /// The email-link parameter to remove from the address bar, if it was in the URL.
-    #[wasm_bindgen(js_name = dropParam)]
     pub fn drop_param(&mut self) -> Option<String> {
         self.drop_param.take()
     }
@@ -355,7 +488,6 @@ impl Core {
 
     /// The next batch to POST to `{collector}/v1/events`, if any, it is time, and none is in
     /// flight from this tab.
-    #[wasm_bindgen(js_name = nextBatch)]
     pub fn next_batch(&mut self) -> Option<String> {
         if !self.collector || self.in_flight.is_some() {
             return None;
@@ -372,7 +504,6 @@ impl Core {
 
     /// Milliseconds until the outbox may send again (when [`Core::next_batch`] said nothing
     /// while events wait); `None` when nothing waits.
-    #[wasm_bindgen(js_name = retryIn)]
     pub fn retry_in(&self) -> Option<u32> {
         let ob = self.load_outbox();
         let now = now_ms();
@@ -384,7 +515,6 @@ impl Core {
     }
 
     /// The answer to the batch in flight: status 0 for no answer.
-    #[wasm_bindgen(js_name = batchDone)]
     pub fn batch_done(&mut self, status: u16, retry_after_s: u32) {
         let Some(ids) = self.in_flight.take() else {
             return;
@@ -411,7 +541,6 @@ impl Core {
 
     /// On pagehide / hidden: the page view's engagement is reported, then everything unclaimed
     /// is offered for one `sendBeacon`; call [`Core::beacon_sent`] if the browser took it.
-    #[wasm_bindgen(js_name = beaconBody)]
     pub fn beacon_body(&mut self) -> Option<String> {
         self.leave();
         if !self.collector {
@@ -424,7 +553,6 @@ impl Core {
     }
 
     /// The beacon was queued by the browser: keep its events claimed (see `outbox`).
-    #[wasm_bindgen(js_name = beaconSent)]
     pub fn beacon_sent(&mut self) {
         if let Some(ob) = self.beacon.take() {
             self.save_outbox(&ob);

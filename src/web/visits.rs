@@ -2,8 +2,6 @@
 //! time and scroll depth, and triggers. The rules are [`crate::visit`]'s; the runtime reports
 //! browser signals through these [`Core`] methods.
 
-use wasm_bindgen::prelude::*;
-
 use super::{load_session, now_ms, store_get, store_set, Core};
 use crate::config::Tracking;
 use crate::json::ObjectWriter;
@@ -183,7 +181,6 @@ impl Core {
     }
 }
 
-#[wasm_bindgen]
 impl Core {
     /// A navigation (`kind`: 0 load, 1 push, 2 replace, 3 pop, 4 hash, 5 bfcache restore,
     /// 6 prerendering, 7 prerender shown). When it is a new page view, the last page view's
