@@ -17,7 +17,7 @@ for r in csv.DictReader(sys.stdin):
     n, s = r["Name"], int(r["ShallowSize"])
     m = re.search(r"ringtrail::([a-z_]+(?:::[a-z_]+)?)", n)
     key = ("ringtrail::" + m.group(1)) if m else ("data" if n.startswith("data segment") else
-          "names" if "names" in n else "alloc" if "dlmalloc" in n else "sort" if "sort" in n else
+          "names" if "names" in n else "alloc" if ("dlmalloc" in n or "lol_alloc" in n) else "sort" if "sort" in n else
           "fmt" if "fmt" in n else "js-glue" if re.search("wasm_bindgen|js_sys|web_sys|externref|shim", n) else "core/alloc")
     agg[key] += s
 for k, v in agg.most_common(30): print(f"{v:8d}  {k}")
