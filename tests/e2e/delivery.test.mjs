@@ -13,22 +13,13 @@
 //
 // Time: the context's clock is Playwright's fake clock, installed but flowing; `settle` jumps it
 // over backoff waits and expired claims only while no request is in flight.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, launch, newPage, storedEvents, eventually } from './harness.mjs';
+import { suite, newPage, storedEvents, eventually } from './harness.mjs';
 
-let collector;
-let browser;
+const { collector, browser } = await suite();
 const table = [];
-before(async () => {
-  collector = await startCollector();
-  browser = await launch();
-});
-after(async () => {
-  if (table.length) printTable();
-  await browser?.close();
-  await collector?.stop();
-});
+after(() => { if (table.length) printTable(); });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

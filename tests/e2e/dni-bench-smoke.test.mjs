@@ -1,21 +1,12 @@
 // Smoke run of bench/swap-bench.mjs (one round, no timing assertions: timing is noisy and the
 // budgets are reported by `node bench/swap-bench.mjs`, not gated). Checks that the benchmark
 // page is what it claims and that every measurement actually swapped what it should.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, launch } from './harness.mjs';
+import { suite } from './harness.mjs';
 import { runBench } from '../../bench/swap-bench.mjs';
 
-let collector;
-let browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const { collector, browser } = await suite();
 
 test('swap benchmark, one round: 10,000-node page, 50 numbers swapped at start and by rescan, observer batch swapped', async () => {
   const { summary: s } = await runBench({ iterations: 1, browser, collector });

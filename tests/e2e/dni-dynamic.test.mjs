@@ -2,21 +2,12 @@
 // is swapped through the MutationObserver, our own output is never swapped twice, and the JS API
 // (`number`, `on('swap')`, `rescan`) works for content the observer cannot see.
 // Fixtures: www/spa.html (the demo SPA), www/test/api.html.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, launch, eventually } from './harness.mjs';
+import { suite, eventually } from './harness.mjs';
 import { CAMPAIGN, SITE, e164, open, html, attr, swapCount, settle } from './dni-helpers.mjs';
 
-let collector;
-let browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const { collector, browser } = await suite();
 
 const waitText = (page, sel, text) =>
   page.waitForFunction(([s, t]) => document.querySelector(s)?.textContent === t, [sel, text], { timeout: 5000 });

@@ -2,21 +2,12 @@
 // replaced digit by digit without moving the markup, tel: links and labels follow, full-width
 // stays full-width, and the places a site marks as "not a phone number" are left alone.
 // Fixtures: www/test/markup.html, www/test/exclusions.html; config: www/ringtrail/config.json.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, launch } from './harness.mjs';
+import { suite } from './harness.mjs';
 import { SITE, CAMPAIGN, GCLID, e164, fill, open, html, attr, settle } from './dni-helpers.mjs';
 
-let collector;
-let browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const { collector, browser } = await suite();
 
 // [element id, innerHTML template, which number fills it ('tokyo' | 'free' | 'tokyo-nsn')]
 const MARKUP = [

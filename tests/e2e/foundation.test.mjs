@@ -1,19 +1,10 @@
 // The walking skeleton as a visitor and a site owner see it: a tagged visit shows the campaign's
 // number and its page view reaches the collector; a bad config changes nothing on the page.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, launch, newPage, eventually } from './harness.mjs';
+import { suite, newPage, eventually } from './harness.mjs';
 
-let collector;
-let browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const { collector, browser } = await suite();
 
 test('a tagged visit sees the campaign number and its page view is on the report', async () => {
   const ctx = await browser.newContext();

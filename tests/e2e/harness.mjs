@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -48,6 +49,26 @@ export async function startCollector(extraArgs = []) {
 
 export async function launch() {
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * One collector and one browser for a whole spec file, closed after its last test:
+ * `const { collector, browser } = await suite();` at the top of the file.
+ */
+export async function suite(extraArgs = []) {
+  const collector = await startCollector(extraArgs);
+  let browser;
+  try {
+    browser = await launch();
+  } catch (e) {
+    await collector.stop();
+    throw e;
+  }
+  after(async () => {
+    await browser.close();
+    await collector.stop();
+  });
+  return { collector, browser };
 }
 
 /**

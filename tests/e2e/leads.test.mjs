@@ -7,21 +7,12 @@
 //
 // Every test uses identities of its own (emails, phones, tokens carry a random tag), so the
 // leads of the shared `demo` site never merge across tests.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { startCollector, launch, newPage, storedEvents, eventually } from './harness.mjs';
+import { suite, newPage, storedEvents, eventually } from './harness.mjs';
 
-let collector;
-let browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const { collector, browser } = await suite();
 
 const sha256 = (s) => createHash('sha256').update(s, 'utf8').digest('hex');
 const tag = () => randomUUID().replaceAll('-', '').slice(0, 10);

@@ -3,22 +3,13 @@
 // numbers still swap by source but nothing is stored on the device (no `ringtrail:*` keys) and
 // no event reaches the collector. `ringtrail('consent', true)` starts recording (this page view
 // included, as `nav: "consent"`); `consent(false)` deletes what was stored and stops.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
-import { startCollector, launch, newPage, storedEvents, eventually, CHROMIUM_ARGS } from './harness.mjs';
+import { suite, newPage, storedEvents, eventually, CHROMIUM_ARGS, launch } from './harness.mjs';
 
-let collector;
-let browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const { collector, browser } = await suite();
 
 const SITE_NUMBER = '03-1234-5678';
 const CAMPAIGN_NUMBER = '03-5555-0101';

@@ -6,25 +6,16 @@
 // Headless Chromium pages are always visible and focused, so the visibility and focus the
 // snippet reads are driven by an init script (PRESENCE) that overrides
 // `document.visibilityState` / `document.hasFocus()` and dispatches the real events.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { startCollector, launch, newPage, storedEvents, eventually, CHROMIUM_ARGS } from './harness.mjs';
+import { suite, newPage, storedEvents, eventually, CHROMIUM_ARGS, launch } from './harness.mjs';
 
 const T0 = Date.UTC(2026, 2, 2, 0, 0, 0); // 2026-03-02T09:00+09:00
 const SEC = 1000;
 const MIN = 60 * SEC;
 
-let collector;
-let browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const { collector, browser } = await suite();
 
 /** Lets the page's visibility and focus be set from the spec: `window.__presence.hide()` etc. */
 function PRESENCE() {
