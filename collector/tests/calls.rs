@@ -1,14 +1,14 @@
 //! Config serving, number leases and the call webhook over the HTTP API (in-process).
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use ringtrail_collector::calls::WebhookSecrets;
 use ringtrail_collector::store::calls::CallFilter;
 use ringtrail_collector::{app, AppState, Clock, Db, Options, Sites, SqliteStore};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 const T0: i64 = 1_700_000_000_000;
 const MIN: i64 = 60_000;
@@ -49,20 +49,11 @@ fn harness() -> Harness {
 
 impl Harness {
     async fn send(&self, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
-        let response = self.app.clone().oneshot(req).await.expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let value = if bytes.is_empty() {
+        let (status, headers, text) = common::send(&self.app, req).await;
+        let value = if text.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
         (status, value, headers)
     }

@@ -185,6 +185,24 @@ fn filter_params(filter: &EventFilter) -> [&dyn rusqlite::ToSql; 4] {
     [&filter.site, &filter.kind, &filter.visitor, &filter.session]
 }
 
+impl SqliteStore {
+    /// Runs a filtered `SELECT key, detail, COUNT(*)` (detail may be `NULL`) into [`Count`]s.
+    fn grouped_counts(&self, sql: &str, filter: &EventFilter) -> Result<Vec<Count>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(sql).map_err(internal)?;
+        let rows = stmt
+            .query_map(filter_params(filter), |row| {
+                Ok(Count {
+                    key: row.get(0)?,
+                    detail: row.get(1)?,
+                    count: get_count(row, 2)?,
+                })
+            })
+            .map_err(internal)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+    }
+}
+
 /// Reads a `COUNT(*)` column.
 fn get_count(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<u64> {
     let n: i64 = row.get(index)?;
@@ -325,45 +343,25 @@ impl EventStore for SqliteStore {
     }
 
     fn count_events_by_type(&self, filter: &EventFilter) -> Result<Vec<Count>, StoreError> {
-        let conn = self.reader();
-        let mut stmt = conn
-            .prepare_cached(concat!(
-                "SELECT type, COUNT(*) AS n FROM events",
+        self.grouped_counts(
+            concat!(
+                "SELECT type, NULL, COUNT(*) AS n FROM events",
                 event_filter_sql!(),
                 "GROUP BY type ORDER BY n DESC, type"
-            ))
-            .map_err(internal)?;
-        let rows = stmt
-            .query_map(filter_params(filter), |row| {
-                Ok(Count {
-                    key: row.get(0)?,
-                    detail: None,
-                    count: get_count(row, 1)?,
-                })
-            })
-            .map_err(internal)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+            ),
+            filter,
+        )
     }
 
     fn count_page_views_by_source(&self, filter: &EventFilter) -> Result<Vec<Count>, StoreError> {
-        let conn = self.reader();
-        let mut stmt = conn
-            .prepare_cached(concat!(
+        self.grouped_counts(
+            concat!(
                 "SELECT COALESCE(source_group, ''), source_name, COUNT(*) AS n FROM events",
                 event_filter_sql!(),
                 "AND type = 'page_view' GROUP BY 1, 2 ORDER BY n DESC, 1, 2"
-            ))
-            .map_err(internal)?;
-        let rows = stmt
-            .query_map(filter_params(filter), |row| {
-                Ok(Count {
-                    key: row.get(0)?,
-                    detail: row.get(1)?,
-                    count: get_count(row, 2)?,
-                })
-            })
-            .map_err(internal)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+            ),
+            filter,
+        )
     }
 
     fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError> {
