@@ -442,31 +442,31 @@ fn push_digit(out: &mut String, ascii: u8, wide: bool) {
 
 /// Pushes `n` in decimal without `core::fmt`.
 fn push_number(out: &mut String, n: u16, wide: bool) {
-    let (b, l) = ascii_number(n);
-    for &x in &b[..l] {
+    let (b, i) = ascii_number(n);
+    for &x in &b[i..] {
         push_digit(out, x, wide);
     }
 }
 
+/// `n` in ASCII decimal: the digits are `b[i..]` of the returned `(b, i)`. Written from the
+/// end, so no reversal (and u16 has at most five digits).
 fn ascii_number(mut n: u16) -> ([u8; 5], usize) {
     let mut b = [0u8; 5];
-    let mut l = 0;
+    let mut i = 5;
     loop {
-        b[l] = b'0' + (n % 10) as u8;
-        l += 1;
+        i -= 1;
+        b[i] = b'0' + (n % 10) as u8;
         n /= 10;
-        if n == 0 {
-            break;
+        if n == 0 || i == 0 {
+            return (b, i);
         }
     }
-    b[..l].reverse();
-    (b, l)
 }
 
 fn known_cc_prefix(d: &[u8]) -> Option<(u16, usize)> {
     CALLING_CODES.iter().find_map(|&cc| {
-        let (b, l) = ascii_number(cc);
-        d.starts_with(&b[..l]).then_some((cc, l))
+        let (b, i) = ascii_number(cc);
+        d.starts_with(&b[i..]).then_some((cc, 5 - i))
     })
 }
 
@@ -761,8 +761,8 @@ impl Finder {
 
 /// Digits of `CC [0] NSN` from `d[off..]`.
 fn intl_len(t: &PhoneNumber, d: &[u8], off: usize) -> Option<usize> {
-    let (b, l) = ascii_number(t.country_code);
-    let cc = &b[..l];
+    let (b, i) = ascii_number(t.country_code);
+    let cc = &b[i..];
     let nsn = t.national.as_bytes();
     let rest = d.get(off..)?.strip_prefix(cc)?;
     let at = off + cc.len();
@@ -977,8 +977,8 @@ fn read(sh: &Shape, known: Option<u16>) -> Reading {
         let rest = &d[exit_len..];
         let (cc, cc_len) = match known {
             Some(k) => {
-                let (b, l) = ascii_number(k);
-                rest.starts_with(&b[..l]).then_some((k, l))?
+                let (b, i) = ascii_number(k);
+                rest.starts_with(&b[i..]).then_some((k, 5 - i))?
             }
             None => known_cc_prefix(rest)?,
         };
@@ -1311,27 +1311,10 @@ fn ext_param(params: &str) -> Option<String> {
     })
 }
 
-/// Decodes `%XX` escapes (UTF-8); a malformed escape is kept as written.
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return String::from(s);
-    }
-    let b = s.as_bytes();
-    let mut out: Vec<u8> = Vec::with_capacity(b.len());
-    let mut i = 0;
-    let hex = |x: u8| (x as char).to_digit(16).map(|v| v as u8);
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| String::from(s))
+/// Decodes `%XX` escapes (UTF-8); a malformed escape is kept as written. The URL module's
+/// decoder, which the snippet ships anyway (a second copy here cost ~0.5 KB of wasm).
+fn percent_decode(s: &str) -> Cow<'_, str> {
+    crate::url::percent_decode(s, false)
 }
 
 #[cfg(test)]
