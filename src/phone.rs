@@ -927,7 +927,7 @@ impl Shape {
     }
 
     /// Whether a digit group ends after digit `k - 1` (or `k` is 0 or past the end).
-    fn boundary(&self, k: usize) -> bool {
+    pub(crate) fn boundary(&self, k: usize) -> bool {
         k == 0 || k >= self.digits.len() || self.digits[k - 1].1 != self.digits[k].0
     }
 

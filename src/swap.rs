@@ -89,27 +89,23 @@ pub fn plan(
     replacements: &[Option<(&str, &PhoneNumber)>],
 ) -> Plan {
     let mut out = Plan::default();
-    if !pieces.iter().any(|p| !p.is_empty()) {
-        return out;
-    }
-    let joined: Cow<str> = if pieces.len() == 1 {
-        pieces[0].into()
-    } else {
-        pieces.concat().into()
-    };
+    // The joined text (borrowed for the common single piece) and where each piece starts.
     let mut starts = Vec::with_capacity(pieces.len());
-    let mut at = 0;
-    for p in pieces {
-        starts.push(at);
-        at += p.len();
-    }
+    let owned: String;
+    let joined: &str = if let [one] = pieces {
+        starts.push(0);
+        one
+    } else {
+        let mut j = String::new();
+        for p in pieces {
+            starts.push(j.len());
+            j.push_str(p);
+        }
+        owned = j;
+        &owned
+    };
     // Where pieces meet is an element boundary: the finder may end or start a number there.
-    let found = finder.find_in_run(&joined, &starts);
-    if found.is_empty() {
-        return out;
-    }
-    // The piece holding byte `b` (the last piece starting at or before it: empty pieces lose).
-    let piece_of = |b: usize| starts.partition_point(|&s| s <= b) - 1;
+    let found = finder.find_in_run(joined, &starts);
 
     let mut ops: Vec<Op> = Vec::new();
     // Every rendered number, one after the other; ops point into it.
@@ -118,7 +114,7 @@ pub fn plan(
         let Some((written, repl)) = replacements.get(f.target).copied().flatten() else {
             continue;
         };
-        let shown = sub(&joined, f.start, f.end);
+        let shown = sub(joined, f.start, f.end);
         let cc = finder.targets()[f.target].country_code;
         let rendered = render_known(shown, Some(cc), written, repl);
         if rendered == shown {
@@ -127,16 +123,17 @@ pub fn plan(
         let first = ops.len();
         let off = buf.len();
         buf.push_str(&rendered);
-        let p0 = piece_of(f.start);
-        if p0 == piece_of(f.end - 1) {
-            ops.push(Op {
-                piece: p0,
-                start: f.start,
-                end: f.end,
-                text: (off, buf.len()),
-            });
+        let split = Split {
+            shown,
+            base: f.start,
+            rendered: &rendered,
+            off,
+            starts: &starts,
+        };
+        if piece_of(&starts, f.start) == piece_of(&starts, f.end - 1) {
+            split.op(0, shown.len(), 0, rendered.len(), &mut ops);
         } else {
-            split_ops(shown, f.start, &rendered, off, &piece_of, &mut ops);
+            split.ops(&mut ops);
         }
         out.swaps.push(Swap {
             target: f.target,
@@ -149,19 +146,18 @@ pub fn plan(
     debug_assert!(ops
         .windows(2)
         .all(|w| (w[0].piece, w[0].start) <= (w[1].piece, w[1].start)));
-    let mut i = 0;
-    while i < ops.len() {
-        let piece = ops[i].piece;
-        let end = starts[piece] + pieces[piece].len();
-        let mut text = String::with_capacity(pieces[piece].len() + 8);
+    let mut ops = ops.iter().peekable();
+    while let Some(&&Op { piece, .. }) = ops.peek() {
         let mut at = starts[piece];
-        while i < ops.len() && ops[i].piece == piece {
-            text.push_str(sub(&joined, at, ops[i].start));
-            text.push_str(sub(&buf, ops[i].text.0, ops[i].text.1));
-            at = ops[i].end;
-            i += 1;
+        // Pieces are contiguous: this one ends where the next starts.
+        let end = starts.get(piece + 1).copied().unwrap_or(joined.len());
+        let mut text = String::with_capacity(end - at + 8);
+        while let Some(o) = ops.next_if(|o| o.piece == piece) {
+            text.push_str(sub(joined, at, o.start));
+            text.push_str(sub(&buf, o.text.0, o.text.1));
+            at = o.end;
         }
-        text.push_str(sub(&joined, at, end));
+        text.push_str(sub(joined, at, end));
         out.edits.push(Edit { piece, text });
     }
     out
@@ -179,115 +175,106 @@ pub fn plan_attr(
     Some((e.text, p.swaps))
 }
 
-/// Digit-by-digit ops for a number `shown` (at byte `base` of the run) split over pieces.
-/// `rendered` sits at byte `off` of the plan's buffer.
-fn split_ops(
-    shown: &str,
-    base: usize,
-    rendered: &str,
-    off: usize,
-    piece_of: &dyn Fn(usize) -> usize,
-    ops: &mut Vec<Op>,
-) {
-    let a = Shape::of(shown);
-    let b = Shape::of(rendered);
-    let (ga, gb) = (a.groups(0), b.groups(0));
-    if ga.len() != gb.len() {
-        segment_ops(shown, base, (rendered, off), (&a, &b), &gb, piece_of, ops);
-        return;
-    }
-    // Same number of groups: group by group (the same grouping is a pure digit substitution).
-    let (mut ia, mut ib) = (0, 0);
-    for (&na, &nb) in ga.iter().zip(&gb) {
-        let slots = &a.digits[ia..ia + na];
-        let digits = &b.digits[ib..ib + nb];
-        let common = na.min(nb);
-        for k in 0..common {
-            let (s, e) = slots[k];
-            let (rs, re) = digits[k];
-            if sub(shown, s, e) != sub(rendered, rs, re) {
-                ops.push(Op {
-                    piece: piece_of(base + s),
-                    start: base + s,
-                    end: base + e,
-                    text: (off + rs, off + re),
-                });
-            }
-        }
-        if nb > na {
-            // The extra digits of a group are contiguous in `rendered`.
-            let (s, e) = slots[na - 1];
-            ops.push(Op {
-                piece: piece_of(base + s),
-                start: base + e,
-                end: base + e,
-                text: (off + digits[na].0, off + digits[nb - 1].1),
-            });
-        }
-        for &(s, e) in &slots[common..] {
-            ops.push(Op {
-                piece: piece_of(base + s),
-                start: base + s,
-                end: base + e,
-                text: (0, 0),
-            });
-        }
-        ia += na;
-        ib += nb;
-    }
+/// The piece holding byte `b` of the run: the last piece starting at or before it (empty
+/// pieces lose).
+fn piece_of(starts: &[usize], b: usize) -> usize {
+    starts.partition_point(|&s| s <= b) - 1
 }
 
-/// Ops for a split number whose replacement has another number of digit groups: each piece
-/// keeps as many digits as it displayed (the last piece takes the rest), written with the
-/// replacement's own separators; a piece boundary between two displayed groups moves to the
-/// nearest group boundary of the replacement (`020 |7946 0018` → `07700 |900456`).
-fn segment_ops(
-    shown: &str,
+/// A number `shown` (at byte `base` of the run) to be replaced by `rendered` (at byte `off` of
+/// the plan's buffer).
+struct Split<'a> {
+    shown: &'a str,
     base: usize,
-    (rendered, off): (&str, usize),
-    (a, b): (&Shape, &Shape),
-    gb: &[usize],
-    piece_of: &dyn Fn(usize) -> usize,
-    ops: &mut Vec<Op>,
-) {
-    let (n, m) = (a.digits.len(), b.digits.len());
-    let mut k = 0; // displayed digits done
-    let mut r = 0; // rendered digits used
-    while k < n {
-        let piece = piece_of(base + a.digits[k].0);
-        let mut k2 = k + 1;
-        while k2 < n && piece_of(base + a.digits[k2].0) == piece {
-            k2 += 1;
-        }
-        let mut r2 = if k2 == n { m } else { k2.clamp(r, m) };
-        if k2 < n && a.digits[k2 - 1].1 != a.digits[k2].0 {
-            // Between groups: the nearest group boundary of the replacement, if any.
-            let mut at = 0;
-            let mut best: Option<usize> = None;
-            for &g in &gb[..gb.len() - 1] {
-                at += g;
-                if at >= r && best.is_none_or(|x| at.abs_diff(k2) < x.abs_diff(k2)) {
-                    best = Some(at);
-                }
-            }
-            r2 = best.unwrap_or(r2);
-        }
-        let (rs, re) = if r2 > r {
-            (b.digits[r].0, b.digits[r2 - 1].1)
-        } else {
-            (0, 0)
-        };
-        let (s, e) = (a.digits[k].0, a.digits[k2 - 1].1);
-        if sub(shown, s, e) != sub(rendered, rs, re) {
+    rendered: &'a str,
+    off: usize,
+    starts: &'a [usize],
+}
+
+impl Split<'_> {
+    /// An op replacing bytes `s..e` of `shown` by bytes `rs..re` of `rendered`, unless they
+    /// are the same text. One routine for every op, so the op-building code exists once.
+    #[inline(never)]
+    fn op(&self, s: usize, e: usize, rs: usize, re: usize, ops: &mut Vec<Op>) {
+        if sub(self.shown, s, e) != sub(self.rendered, rs, re) {
             ops.push(Op {
-                piece,
-                start: base + s,
-                end: base + e,
-                text: (off + rs, off + re),
+                // `e - 1` is inside the last displayed character (`s == e` never happens).
+                piece: piece_of(self.starts, self.base + e - 1),
+                start: self.base + s,
+                end: self.base + e,
+                text: (self.off + rs, self.off + re),
             });
         }
-        r = r2;
-        k = k2;
+    }
+
+    /// Ops for a number split over pieces, one displayed digit chunk at a time: displayed
+    /// digits `k..k2` become rendered digits `r..r2`, separators between chunks stay.
+    ///
+    /// With as many digit groups as displayed, chunks are single digits, group by group (the
+    /// same grouping is a pure digit substitution): extra rendered digits of a group go with
+    /// its last displayed digit, displayed digits beyond the rendered group are dropped.
+    ///
+    /// With another group count, a chunk is a piece's digits: each piece keeps as many digits
+    /// as it displayed (the last piece takes the rest), written with the replacement's own
+    /// separators; a piece boundary between two displayed groups moves to the nearest group
+    /// boundary of the replacement (`020 |7946 0018` → `07700 |900456`).
+    fn ops(&self, ops: &mut Vec<Op>) {
+        let a = Shape::of(self.shown);
+        let b = Shape::of(self.rendered);
+        let gb = b.groups(0);
+        let same = a.groups(0).len() == gb.len();
+        let (n, m) = (a.digits.len(), b.digits.len());
+        let (mut k, mut r) = (0, 0);
+        // Same grouping: the group of digit `k`, the first rendered digit of that group, and
+        // `k`'s index in its displayed group.
+        let (mut g, mut ib, mut j) = (0, 0, 0);
+        while k < n {
+            let (k2, r2);
+            if same {
+                k2 = k + 1;
+                let nb = gb[g];
+                if a.boundary(k2) {
+                    r2 = ib + nb;
+                    g += 1;
+                    ib += nb;
+                    j = 0;
+                } else {
+                    j += 1;
+                    r2 = ib + j.min(nb);
+                }
+            } else {
+                let piece = piece_of(self.starts, self.base + a.digits[k].0);
+                let mut e = k + 1;
+                while e < n && piece_of(self.starts, self.base + a.digits[e].0) == piece {
+                    e += 1;
+                }
+                k2 = e;
+                r2 = if k2 == n {
+                    m
+                } else if a.boundary(k2) {
+                    // Between groups: the nearest group boundary of the replacement, if any.
+                    let mut at = 0;
+                    let mut best: Option<usize> = None;
+                    for &x in &gb[..gb.len() - 1] {
+                        at += x;
+                        if at >= r && best.is_none_or(|y| at.abs_diff(k2) < y.abs_diff(k2)) {
+                            best = Some(at);
+                        }
+                    }
+                    best.unwrap_or(k2.clamp(r, m))
+                } else {
+                    k2.clamp(r, m)
+                };
+            }
+            let (rs, re) = if r2 > r {
+                (b.digits[r].0, b.digits[r2 - 1].1)
+            } else {
+                (0, 0)
+            };
+            self.op(a.digits[k].0, a.digits[k2 - 1].1, rs, re, ops);
+            r = r2;
+            k = k2;
+        }
     }
 }
 
