@@ -1122,25 +1122,40 @@ pub(crate) fn render_known(
     }
     rb.extend(repl.national.bytes());
 
-    // Digit groups: displayed, written, chosen.
-    let shown = sh.groups(rd.pre);
-    let mut seps: Vec<&str> = Vec::with_capacity(shown.len());
-    let mut k = rd.pre;
-    for &g in &shown[..shown.len() - 1] {
-        k += g;
-        seps.push(sub(displayed, sh.digits[k - 1].1, sh.digits[k].0));
+    let len = rb.len();
+
+    // Digit groups, as cuts: a group ends before body digit `c` (`0 < c < len`). Deciding
+    // cut by cut needs no group lists (a `Vec` of sizes per grouping cost ~0.7 KB of wasm).
+    // Displayed: the separators between its groups.
+    let mut seps: Vec<&str> = Vec::new();
+    for k in rd.pre + 1..sh.digits.len() {
+        if sh.boundary(k) {
+            seps.push(sub(displayed, sh.digits[k - 1].1, sh.digits[k].0));
+        }
     }
-    let own = written_groups(written, repl, rb.len(), rb[0] == b'0' && trunk0);
-    let groups: Vec<usize> = if shown.len() == 1 {
-        vec![rb.len()]
-    } else if own.len() > 1 {
-        own
-    } else {
-        fit(&shown, rb.len())
+    let shown_cut = |c: usize| rd.pre + c < sh.digits.len() && sh.boundary(rd.pre + c);
+    // Written: the marketer's grouping, when its body has this many digits once a trunk 0 is
+    // added to or dropped from its first group.
+    let wsh = Shape::of(written);
+    let wrd = read(&wsh, Some(repl.country_code));
+    let has_trunk = usize::from(match wrd.style {
+        Style::National => trunk0 && wrd.body_trunk,
+        Style::Intl => wrd.body_trunk,
+        Style::NanpOne => false,
+    });
+    let with_trunk = usize::from(trunk0 && rb.first() == Some(&b'0'));
+    let written_cut = |c: usize| {
+        let w = c + has_trunk - with_trunk;
+        w > 0 && wsh.boundary(wrd.pre + w)
     };
+    let own = wsh.digits.len().saturating_sub(wrd.pre) + with_trunk == len + has_trunk
+        && (1..len).any(written_cut);
+    // Chosen: one group if displayed as one; else the written grouping if it fits; else the
+    // displayed one, its last group grown or groups dropped from the end to hold `len`.
+    let cut = |c: usize| !seps.is_empty() && if own { written_cut(c) } else { shown_cut(c) };
     // With the displayed grouping, its separators; otherwise the displayed main separator
     // (the last), parentheses dropped, except that `(03) ...` keeps its first pair.
-    let same = groups.len() == shown.len();
+    let same = (1..len).filter(|&c| cut(c)).count() == seps.len();
     let mut main = String::new();
     if let Some(s) = seps.last() {
         push_without_digits_parens(&mut main, s);
@@ -1151,19 +1166,17 @@ pub(crate) fn render_known(
     let ob = out.as_bytes();
     let paren_first = (ob.ends_with(b"(") || ob.ends_with("\u{ff08}".as_bytes()))
         && seps.first().is_some_and(|s| has_class(s, CLOSE));
-    let mut at = 0;
-    for (i, &g) in groups.iter().enumerate() {
-        for &b in rb.get(at..at + g).unwrap_or_default() {
-            push_digit(&mut out, b, wide);
-        }
-        at += g;
-        if i + 1 < groups.len() {
+    let mut i = 0;
+    for (c, &d) in rb.iter().enumerate() {
+        if c > 0 && cut(c) {
             out.push_str(if same || i == 0 && paren_first {
                 seps.get(i).copied().unwrap_or_default()
             } else {
                 &main
             });
+            i += 1;
         }
+        push_digit(&mut out, d, wide);
     }
 
     // Extension.
@@ -1189,64 +1202,6 @@ pub(crate) fn render_known(
         },
     }
     out
-}
-
-/// The digit groups of the replacement as the marketer wrote it, sized for a body of `len`
-/// digits (`with_trunk`: the body starts with the trunk 0); empty when they do not fit.
-fn written_groups(written: &str, repl: &PhoneNumber, len: usize, with_trunk: bool) -> Vec<usize> {
-    let sh = Shape::of(written);
-    if sh.digits.is_empty() {
-        return Vec::new();
-    }
-    let rd = read(&sh, Some(repl.country_code));
-    let mut g = sh.groups(rd.pre);
-    let has_trunk = match rd.style {
-        Style::National => repl.trunk_zero() && rd.body_trunk,
-        Style::Intl => rd.body_trunk,
-        Style::NanpOne => false,
-    };
-    if with_trunk && !has_trunk {
-        if let Some(first) = g.first_mut() {
-            *first += 1;
-        }
-    } else if !with_trunk && has_trunk {
-        if g.first() == Some(&1) {
-            g.remove(0);
-        } else if let Some(first) = g.first_mut() {
-            *first -= 1;
-        }
-    }
-    if g.iter().sum::<usize>() != len {
-        g.clear();
-    }
-    g
-}
-
-/// `groups` resized to hold `len` digits: the last group grows or shrinks.
-fn fit(groups: &[usize], len: usize) -> Vec<usize> {
-    let mut g = groups.to_vec();
-    let mut sum: usize = g.iter().sum();
-    while sum > len {
-        let over = sum - len;
-        match g.last_mut() {
-            Some(last) if *last > over => {
-                *last -= over;
-                sum = len;
-            }
-            Some(last) => {
-                sum -= *last;
-                g.pop();
-            }
-            None => break,
-        }
-    }
-    if sum < len {
-        match g.last_mut() {
-            Some(last) => *last += len - sum,
-            None => g.push(len),
-        }
-    }
-    g
 }
 
 // ---------------------------------------------------------------------------------------------
