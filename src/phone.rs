@@ -270,7 +270,8 @@ impl PhoneNumber {
 /// Splits `CC NSN` (after `+` or an international prefix); a trunk `0` after the code, as in
 /// `+44 (0)20` or the common `+81 03-...`, is dropped.
 fn intl_parts(d: &[u8]) -> Result<(u16, &[u8]), &'static str> {
-    let (cc, l) = known_cc_prefix(d).ok_or("unknown or unsupported country calling code")?;
+    let (cc, l) =
+        cc_prefix(d, &CALLING_CODES).ok_or("unknown or unsupported country calling code")?;
     let rest = &d[l..];
     match rest.split_first() {
         Some((b'0', nsn)) if cc != 1 => Ok((cc, nsn)),
@@ -463,8 +464,10 @@ fn ascii_number(mut n: u16) -> ([u8; 5], usize) {
     }
 }
 
-fn known_cc_prefix(d: &[u8]) -> Option<(u16, usize)> {
-    CALLING_CODES.iter().find_map(|&cc| {
+/// The calling code of `codes` that `d` starts with, and its digit count. One routine for a
+/// known code (a one-element list) and for any supported one.
+fn cc_prefix(d: &[u8], codes: &[u16]) -> Option<(u16, usize)> {
+    codes.iter().find_map(|&cc| {
         let (b, i) = ascii_number(cc);
         d.starts_with(&b[i..]).then_some((cc, 5 - i))
     })
@@ -931,16 +934,9 @@ impl Shape {
         k == 0 || k >= self.digits.len() || self.digits[k - 1].1 != self.digits[k].0
     }
 
-    /// Sizes of the digit groups from digit `from` on.
-    pub(crate) fn groups(&self, from: usize) -> Vec<usize> {
-        let mut g: Vec<usize> = Vec::new();
-        for k in from..self.digits.len() {
-            match g.last_mut() {
-                Some(last) if !self.boundary(k) => *last += 1,
-                _ => g.push(1),
-            }
-        }
-        g
+    /// How many digit groups there are.
+    pub(crate) fn group_count(&self) -> usize {
+        (0..self.digits.len()).filter(|&k| self.boundary(k)).count()
     }
 }
 
@@ -975,13 +971,12 @@ fn read(sh: &Shape, known: Option<u16>) -> Reading {
     let d = &sh.ascii[..];
     let intl = |exit_len: usize| -> Option<Reading> {
         let rest = &d[exit_len..];
-        let (cc, cc_len) = match known {
-            Some(k) => {
-                let (b, i) = ascii_number(k);
-                rest.starts_with(&b[i..]).then_some((k, 5 - i))?
-            }
-            None => known_cc_prefix(rest)?,
+        let codes = if known.is_some() {
+            known.as_slice()
+        } else {
+            &CALLING_CODES
         };
+        let (cc, cc_len) = cc_prefix(rest, codes)?;
         let mut pre = exit_len + cc_len;
         let (mut paren_trunk, mut body_trunk) = (false, false);
         if cc != 1 && d.get(pre) == Some(&b'0') {

@@ -221,26 +221,29 @@ impl Split<'_> {
     fn ops(&self, ops: &mut Vec<Op>) {
         let a = Shape::of(self.shown);
         let b = Shape::of(self.rendered);
-        let gb = b.groups(0);
-        let same = a.groups(0).len() == gb.len();
+        let same = a.group_count() == b.group_count();
         let (n, m) = (a.digits.len(), b.digits.len());
         let (mut k, mut r) = (0, 0);
-        // Same grouping: the group of digit `k`, the first rendered digit of that group, and
-        // `k`'s index in its displayed group.
-        let (mut g, mut ib, mut j) = (0, 0, 0);
+        // Same grouping: the first rendered digit of digit `k`'s group, and `k`'s index in its
+        // displayed group.
+        let (mut ib, mut j) = (0, 0);
         while k < n {
             let (k2, r2);
             if same {
                 k2 = k + 1;
-                let nb = gb[g];
+                // The end of the rendered group (groups are found by their boundaries, as
+                // everywhere: no lists of group sizes).
+                let mut ie = ib + 1;
+                while !b.boundary(ie) {
+                    ie += 1;
+                }
                 if a.boundary(k2) {
-                    r2 = ib + nb;
-                    g += 1;
-                    ib += nb;
+                    r2 = ie;
+                    ib = ie;
                     j = 0;
                 } else {
                     j += 1;
-                    r2 = ib + j.min(nb);
+                    r2 = (ib + j).min(ie);
                 }
             } else {
                 let piece = piece_of(self.starts, self.base + a.digits[k].0);
@@ -253,11 +256,12 @@ impl Split<'_> {
                     m
                 } else if a.boundary(k2) {
                     // Between groups: the nearest group boundary of the replacement, if any.
-                    let mut at = 0;
                     let mut best: Option<usize> = None;
-                    for &x in &gb[..gb.len() - 1] {
-                        at += x;
-                        if at >= r && best.is_none_or(|y| at.abs_diff(k2) < y.abs_diff(k2)) {
+                    for at in 1..m {
+                        if b.boundary(at)
+                            && at >= r
+                            && best.is_none_or(|y| at.abs_diff(k2) < y.abs_diff(k2))
+                        {
                             best = Some(at);
                         }
                     }
