@@ -1066,10 +1066,8 @@ pub(crate) fn render_known(
     repl: &PhoneNumber,
 ) -> String {
     let sh = Shape::of(displayed);
-    if sh.digits.is_empty() {
-        return String::from(written);
-    }
     let rd = read(&sh, known);
+    // Also when nothing is displayed: no digits read as a national number with no body.
     if rd.pre >= sh.digits.len() {
         return String::from(written);
     }
@@ -1115,7 +1113,7 @@ pub(crate) fn render_known(
             }
         }
     }
-    rb.extend(repl.national.bytes());
+    rb.extend_from_slice(repl.national.as_bytes());
 
     let len = rb.len();
 
@@ -1174,28 +1172,29 @@ pub(crate) fn render_known(
         push_digit(&mut out, d, wide);
     }
 
-    // Extension.
+    // Extension: kept as displayed; the replacement's own digits replace the displayed ones,
+    // or follow a label when none is displayed.
     let tail = sub(displayed, sh.main_end, displayed.len());
-    match &repl.extension {
-        None => out.push_str(tail),
-        Some(e) => match ext_at(tail, 0) {
-            Some((ds, de)) => {
-                let ext_wide = tail.as_bytes().get(ds).is_some_and(|&x| x >= 0x80);
-                out.push_str(sub(tail, 0, ds));
-                e.bytes().for_each(|b| push_digit(&mut out, b, ext_wide));
-                out.push_str(sub(tail, de, tail.len()));
-            }
-            None => {
-                out.push_str(tail);
-                out.push_str(if repl.country_code == 81 {
-                    " \u{5185}\u{7dda}"
-                } else {
-                    " ext. "
-                });
-                e.bytes().for_each(|b| push_digit(&mut out, b, wide));
-            }
-        },
+    let Some(e) = &repl.extension else {
+        out.push_str(tail);
+        return out;
+    };
+    let found = ext_at(tail, 0);
+    let (ds, de) = found.unwrap_or((tail.len(), tail.len()));
+    out.push_str(sub(tail, 0, ds));
+    if found.is_none() {
+        out.push_str(if repl.country_code == 81 {
+            " \u{5185}\u{7dda}"
+        } else {
+            " ext. "
+        });
     }
+    // In the displayed extension's width, else the number's.
+    let ext_wide = tail.as_bytes().get(ds).map_or(wide, |&x| x >= 0x80);
+    for b in e.bytes() {
+        push_digit(&mut out, b, ext_wide);
+    }
+    out.push_str(sub(tail, de, tail.len()));
     out
 }
 
