@@ -239,7 +239,10 @@ impl PhoneNumber {
             }
         } else if nsn[0] == b'0' {
             return Err(rules.hint());
-        } else if cc == 81 && nsn.len() == 10 && (nsn[1] != b'0' || !b"256789".contains(&nsn[0])) {
+        } else if cc == 81
+            && nsn.len() == 10
+            && (nsn[1] != b'0' || !matches!(nsn[0], b'2' | b'5'..=b'9'))
+        {
             // Ten digits only for 020, 050, 060, 070, 080, 090 and 0800; landlines have nine.
             return Err(rules.hint());
         }
@@ -1251,13 +1254,23 @@ fn skip_spaces(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The `ext=` parameter of `;a=b;ext=12`.
+/// The `ext=` parameter of `;a=b;ext=12`. A byte loop: `str::split` with a `char` pattern
+/// was the snippet's only one and brought its searcher code along.
 fn ext_param(params: &str) -> Option<String> {
-    params.split(';').find_map(|p| {
-        let p = p.trim_ascii();
-        (p.len() > 4 && p.as_bytes()[..4].eq_ignore_ascii_case(b"ext="))
-            .then(|| ascii_digits(p, 4, p.len()))
-    })
+    let b = params.as_bytes();
+    let mut i = 0;
+    while i <= b.len() {
+        let mut end = i;
+        while end < b.len() && b[end] != b';' {
+            end += 1;
+        }
+        let p = sub(params, i, end).trim_ascii();
+        if p.len() > 4 && p.as_bytes().get(..4)?.eq_ignore_ascii_case(b"ext=") {
+            return Some(ascii_digits(p, 4, p.len()));
+        }
+        i = end + 1;
+    }
+    None
 }
 
 /// Decodes `%XX` escapes (UTF-8); a malformed escape is kept as written. The URL module's
