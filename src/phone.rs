@@ -212,10 +212,9 @@ impl PhoneNumber {
                 .filter(|x| d.starts_with(x))
                 .map(|x| x.len())
         };
-        let (cc, nsn): (u16, &[u8]) = match (plus, exit) {
-            (true, _) => intl_parts(&d)?,
-            (false, Some(x)) => intl_parts(&d[x..])?,
-            (false, None) if region.calling_code() == 1 => {
+        let (cc, nsn): (u16, &[u8]) = match if plus { Some(0) } else { exit } {
+            Some(x) => intl_parts(&d[x..])?,
+            None if region.calling_code() == 1 => {
                 let nsn = if d.len() == 11 && d[0] == b'1' {
                     &d[1..]
                 } else {
@@ -223,7 +222,7 @@ impl PhoneNumber {
                 };
                 (1, nsn)
             }
-            (false, None) => match d.split_first() {
+            None => match d.split_first() {
                 Some((b'0', nsn)) => (region.calling_code(), nsn),
                 _ => return Err(region.hint()),
             },
@@ -1001,21 +1000,19 @@ fn read(sh: &Shape, known: Option<u16>) -> Reading {
             body_trunk,
         })
     };
-    if sh.plus {
-        if let Some(r) = intl(0) {
-            return r;
-        }
+    // The international prefix, if any (`00` and `01x` exclude each other): one call site, so
+    // `intl` is inlined.
+    let exit = if sh.plus {
+        Some(0)
+    } else if d.starts_with(b"00") {
+        Some(2)
+    } else if (d.starts_with(b"011") || d.starts_with(b"010")) && sh.boundary(3) {
+        Some(3)
     } else {
-        if d.starts_with(b"00") {
-            if let Some(r) = intl(2) {
-                return r;
-            }
-        }
-        if (d.starts_with(b"011") || d.starts_with(b"010")) && sh.boundary(3) {
-            if let Some(r) = intl(3) {
-                return r;
-            }
-        }
+        None
+    };
+    if let Some(r) = exit.and_then(intl) {
+        return r;
     }
     let national = Reading {
         style: Style::National,
