@@ -52,33 +52,34 @@ pub enum Region {
     DE,
 }
 
+/// ISO codes, in the order of [`Region`]'s variants ([`Region::code`] indexes it), then
+/// aliases.
+const CODES: [(&str, Region); 7] = [
+    ("JP", Region::JP),
+    ("US", Region::US),
+    ("CA", Region::CA),
+    ("GB", Region::GB),
+    ("FR", Region::FR),
+    ("DE", Region::DE),
+    ("UK", Region::GB),
+];
+
 /// Calling codes of the supported regions; no code is a prefix of another.
 const CALLING_CODES: [u16; 5] = [1, 33, 44, 49, 81];
 
 impl Region {
     /// Parses an ISO 3166 alpha-2 code, case-insensitively (`UK` is accepted for `GB`).
     pub fn from_code(code: &str) -> Option<Region> {
-        match code.to_ascii_uppercase().as_str() {
-            "JP" => Some(Region::JP),
-            "US" => Some(Region::US),
-            "CA" => Some(Region::CA),
-            "GB" | "UK" => Some(Region::GB),
-            "FR" => Some(Region::FR),
-            "DE" => Some(Region::DE),
-            _ => None,
-        }
+        // A table and `eq_ignore_ascii_case`: no uppercased copy, no string `match`.
+        CODES
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(code))
+            .map(|&(_, r)| r)
     }
 
     /// The ISO code.
     pub fn code(self) -> &'static str {
-        match self {
-            Region::JP => "JP",
-            Region::US => "US",
-            Region::CA => "CA",
-            Region::GB => "GB",
-            Region::FR => "FR",
-            Region::DE => "DE",
-        }
+        CODES[self as usize].0
     }
 
     /// The country calling code.
