@@ -1284,9 +1284,10 @@ fn ext_param(params: &str) -> Option<String> {
 }
 
 /// Decodes `%XX` escapes (UTF-8); a malformed escape is kept as written. The URL module's
-/// decoder, which the snippet ships anyway (a second copy here cost ~0.5 KB of wasm).
-fn percent_decode(s: &str) -> Cow<'_, str> {
-    crate::url::percent_decode(s, false)
+/// decoder, which the snippet ships anyway (a second copy here cost ~0.5 KB of wasm); its
+/// out-of-line owned form, so the `Cow` handling is not inlined here once more.
+fn percent_decode(s: &str) -> String {
+    crate::url::decoded(s, false)
 }
 
 #[cfg(test)]
