@@ -73,15 +73,6 @@ impl Plan {
     }
 }
 
-/// A change at a byte range of the joined run, made in one piece: the new text is the byte
-/// range `text` of the plan's buffer of rendered numbers (no string per op).
-struct Op {
-    piece: usize,
-    start: usize,
-    end: usize,
-    text: (usize, usize),
-}
-
 /// Plans the swaps in one inline run of text pieces.
 pub fn plan(
     pieces: &[&str],
@@ -107,9 +98,15 @@ pub fn plan(
     // Where pieces meet is an element boundary: the finder may end or start a number there.
     let found = finder.find_in_run(joined, &starts);
 
-    let mut ops: Vec<Op> = Vec::new();
-    // Every rendered number, one after the other; ops point into it.
-    let mut buf = String::new();
+    let mut ed = Editor {
+        joined,
+        starts: &starts,
+        edits: Vec::new(),
+        piece: None,
+        at: 0,
+        after: String::new(),
+        after_at: 0,
+    };
     for f in found {
         let Some((written, repl)) = replacements.get(f.target).copied().flatten() else {
             continue;
@@ -120,46 +117,28 @@ pub fn plan(
         if rendered == shown {
             continue;
         }
-        let first = ops.len();
-        let off = buf.len();
-        buf.push_str(&rendered);
+        ed.after = String::with_capacity(rendered.len());
+        ed.after_at = f.start;
         let split = Split {
             shown,
             base: f.start,
             rendered: &rendered,
-            off,
-            starts: &starts,
         };
         if piece_of(&starts, f.start) == piece_of(&starts, f.end - 1) {
-            split.op(0, shown.len(), 0, rendered.len(), &mut ops);
+            split.op(0, shown.len(), 0, rendered.len(), &mut ed);
         } else {
-            split.ops(&mut ops);
+            split.ops(&mut ed);
         }
+        let mut after = core::mem::take(&mut ed.after);
+        after.push_str(sub(joined, ed.after_at, f.end));
         out.swaps.push(Swap {
             target: f.target,
             before: String::from(shown),
-            after: apply(shown, f.start, &ops[first..], &buf),
+            after,
         });
     }
-    // Ops come in text order (matches left to right, digits left to right), hence in piece
-    // order: no sort (a stable sort costs kilobytes of wasm).
-    debug_assert!(ops
-        .windows(2)
-        .all(|w| (w[0].piece, w[0].start) <= (w[1].piece, w[1].start)));
-    let mut ops = ops.iter().peekable();
-    while let Some(&&Op { piece, .. }) = ops.peek() {
-        let mut at = starts[piece];
-        // Pieces are contiguous: this one ends where the next starts.
-        let end = starts.get(piece + 1).copied().unwrap_or(joined.len());
-        let mut text = String::with_capacity(end - at + 8);
-        while let Some(o) = ops.next_if(|o| o.piece == piece) {
-            text.push_str(sub(joined, at, o.start));
-            text.push_str(sub(&buf, o.text.0, o.text.1));
-            at = o.end;
-        }
-        text.push_str(sub(joined, at, end));
-        out.edits.push(Edit { piece, text });
-    }
+    ed.finish();
+    out.edits = ed.edits;
     out
 }
 
@@ -187,23 +166,16 @@ struct Split<'a> {
     shown: &'a str,
     base: usize,
     rendered: &'a str,
-    off: usize,
-    starts: &'a [usize],
 }
 
 impl Split<'_> {
-    /// An op replacing bytes `s..e` of `shown` by bytes `rs..re` of `rendered`, unless they
-    /// are the same text. One routine for every op, so the op-building code exists once.
+    /// Replaces bytes `s..e` of `shown` by bytes `rs..re` of `rendered`, unless they are the
+    /// same text. One routine for every change, so its code exists once.
     #[inline(never)]
-    fn op(&self, s: usize, e: usize, rs: usize, re: usize, ops: &mut Vec<Op>) {
-        if sub(self.shown, s, e) != sub(self.rendered, rs, re) {
-            ops.push(Op {
-                // `e - 1` is inside the last displayed character (`s == e` never happens).
-                piece: piece_of(self.starts, self.base + e - 1),
-                start: self.base + s,
-                end: self.base + e,
-                text: (self.off + rs, self.off + re),
-            });
+    fn op(&self, s: usize, e: usize, rs: usize, re: usize, ed: &mut Editor) {
+        let text = sub(self.rendered, rs, re);
+        if sub(self.shown, s, e) != text {
+            ed.replace(self.base + s, self.base + e, text);
         }
     }
 
@@ -218,7 +190,7 @@ impl Split<'_> {
     /// as it displayed (the last piece takes the rest), written with the replacement's own
     /// separators; a piece boundary between two displayed groups moves to the nearest group
     /// boundary of the replacement (`020 |7946 0018` → `07700 |900456`).
-    fn ops(&self, ops: &mut Vec<Op>) {
+    fn ops(&self, ed: &mut Editor) {
         let a = Shape::of(self.shown);
         let b = Shape::of(self.rendered);
         let same = a.group_count() == b.group_count();
@@ -246,9 +218,9 @@ impl Split<'_> {
                     r2 = (ib + j).min(ie);
                 }
             } else {
-                let piece = piece_of(self.starts, self.base + a.digits[k].0);
+                let piece = piece_of(ed.starts, self.base + a.digits[k].0);
                 let mut e = k + 1;
-                while e < n && piece_of(self.starts, self.base + a.digits[e].0) == piece {
+                while e < n && piece_of(ed.starts, self.base + a.digits[e].0) == piece {
                     e += 1;
                 }
                 k2 = e;
@@ -275,25 +247,64 @@ impl Split<'_> {
             } else {
                 (0, 0)
             };
-            self.op(a.digits[k].0, a.digits[k2 - 1].1, rs, re, ops);
+            self.op(a.digits[k].0, a.digits[k2 - 1].1, rs, re, ed);
             r = r2;
             k = k2;
         }
     }
 }
 
-/// `shown` (at byte `base` of the run) with `ops` applied.
-fn apply(shown: &str, base: usize, ops: &[Op], buf: &str) -> String {
-    // `ops` are in text order (see `plan`).
-    let mut out = String::with_capacity(shown.len() + 8);
-    let mut at = 0;
-    for o in ops {
-        out.push_str(sub(shown, at, o.start - base));
-        out.push_str(sub(buf, o.text.0, o.text.1));
-        at = o.end - base;
+/// Writes the plan's edits and a swap's `after` while replacements arrive in text order
+/// (matches left to right, digits left to right), hence in piece order: each piece's new text
+/// is built once, with no list of changes to sort or replay.
+struct Editor<'a> {
+    joined: &'a str,
+    /// Where each piece starts in `joined`.
+    starts: &'a [usize],
+    edits: Vec<Edit>,
+    /// The piece being rewritten, its new text so far, and the byte of `joined` it is copied up
+    /// to.
+    piece: Option<(usize, String)>,
+    at: usize,
+    /// The current number as it will be displayed, and the byte of `joined` it is copied up to.
+    after: String,
+    after_at: usize,
+}
+
+impl Editor<'_> {
+    /// Replaces bytes `start..end` of the run (inside one piece) by `text`.
+    fn replace(&mut self, start: usize, end: usize, text: &str) {
+        debug_assert!(start >= self.at && start >= self.after_at);
+        // `end - 1` is inside the last replaced character (`start < end` always).
+        let piece = piece_of(self.starts, end - 1);
+        if self.piece.as_ref().is_none_or(|(p, _)| *p != piece) {
+            self.finish();
+            self.at = self.starts[piece];
+            self.piece = Some((piece, String::new()));
+        }
+        if let Some((_, t)) = &mut self.piece {
+            t.push_str(sub(self.joined, self.at, start));
+            t.push_str(text);
+        }
+        self.at = end;
+        self.after.push_str(sub(self.joined, self.after_at, start));
+        self.after.push_str(text);
+        self.after_at = end;
     }
-    out.push_str(sub(shown, at, shown.len()));
-    out
+
+    /// Ends the piece being rewritten: the rest of its text, and its edit.
+    fn finish(&mut self) {
+        if let Some((piece, mut text)) = self.piece.take() {
+            // Pieces are contiguous: this one ends where the next starts.
+            let end = self
+                .starts
+                .get(piece + 1)
+                .copied()
+                .unwrap_or(self.joined.len());
+            text.push_str(sub(self.joined, self.at, end));
+            self.edits.push(Edit { piece, text });
+        }
+    }
 }
 
 #[cfg(test)]
