@@ -125,9 +125,9 @@ pub fn plan(
             rendered: &rendered,
         };
         if piece_of(&starts, f.start) == piece_of(&starts, f.end - 1) {
-            split.op(0, shown.len(), 0, rendered.len(), &mut ed);
+            split.replace(0, shown.len(), 0, rendered.len(), &mut ed);
         } else {
-            split.ops(&mut ed);
+            split.chunks(&mut ed);
         }
         let mut after = core::mem::take(&mut ed.after);
         after.push_str(sub(joined, ed.after_at, f.end));
@@ -160,8 +160,7 @@ fn piece_of(starts: &[usize], b: usize) -> usize {
     starts.partition_point(|&s| s <= b) - 1
 }
 
-/// A number `shown` (at byte `base` of the run) to be replaced by `rendered` (at byte `off` of
-/// the plan's buffer).
+/// A number `shown` (at byte `base` of the run) to be replaced by `rendered`.
 struct Split<'a> {
     shown: &'a str,
     base: usize,
@@ -172,14 +171,14 @@ impl Split<'_> {
     /// Replaces bytes `s..e` of `shown` by bytes `rs..re` of `rendered`, unless they are the
     /// same text. One routine for every change, so its code exists once.
     #[inline(never)]
-    fn op(&self, s: usize, e: usize, rs: usize, re: usize, ed: &mut Editor) {
+    fn replace(&self, s: usize, e: usize, rs: usize, re: usize, ed: &mut Editor) {
         let text = sub(self.rendered, rs, re);
         if sub(self.shown, s, e) != text {
             ed.replace(self.base + s, self.base + e, text);
         }
     }
 
-    /// Ops for a number split over pieces, one displayed digit chunk at a time: displayed
+    /// Replacements for a number split over pieces, one displayed digit chunk at a time: displayed
     /// digits `k..k2` become rendered digits `r..r2`, separators between chunks stay.
     ///
     /// With as many digit groups as displayed, chunks are single digits, group by group (the
@@ -190,7 +189,7 @@ impl Split<'_> {
     /// as it displayed (the last piece takes the rest), written with the replacement's own
     /// separators; a piece boundary between two displayed groups moves to the nearest group
     /// boundary of the replacement (`020 |7946 0018` → `07700 |900456`).
-    fn ops(&self, ed: &mut Editor) {
+    fn chunks(&self, ed: &mut Editor) {
         let a = Shape::of(self.shown);
         let b = Shape::of(self.rendered);
         let same = a.group_count() == b.group_count();
@@ -247,7 +246,7 @@ impl Split<'_> {
             } else {
                 (0, 0)
             };
-            self.op(a.digits[k].0, a.digits[k2 - 1].1, rs, re, ed);
+            self.replace(a.digits[k].0, a.digits[k2 - 1].1, rs, re, ed);
             r = r2;
             k = k2;
         }
