@@ -170,38 +170,32 @@ impl PhoneNumber {
         {
             i += 4;
         }
-        let mut d: Vec<u8> = Vec::with_capacity(16);
-        let mut plus = false;
-        let mut extension = None;
-        let mut last_end = 0;
-        while i < b.len() {
-            let (c, l) = class_at(b, i);
-            if c <= 9 {
-                d.push(b'0' + c);
-                last_end = i + l;
-            } else if c == PLUS && d.is_empty() && !plus {
-                plus = true;
-            } else if is_sep(c) {
-            } else if d.is_empty() {
-                return Err("expected 7 to 13 digits");
-            } else {
-                // Only an extension may follow, then spaces or parentheses.
-                let (ds, mut e) = ext_at(written, last_end)
-                    .ok_or("unexpected character (write an extension as x123 or ext. 123)")?;
-                extension = Some(ascii_digits(written, ds, e));
-                while e < b.len() {
-                    let (c, l) = class_at(b, e);
-                    if c != SPACE && c != OPEN && c != CLOSE {
-                        return Err(
-                            "unexpected character (write an extension as x123 or ext. 123)",
-                        );
-                    }
-                    e += l;
-                }
-                break;
-            }
-            i += l;
+        // The number as a shape (the same scan that reads displayed numbers); it stops at the
+        // first character that is no digit, separator or leading `+`.
+        let w = sub(written, i, b.len());
+        let sh = Shape::of(w);
+        if sh.two_plus {
+            return Err("expected 7 to 13 digits");
         }
+        let mut extension = None;
+        if sh.stop < w.len() {
+            if sh.digits.is_empty() {
+                return Err("expected 7 to 13 digits");
+            }
+            // Only an extension may follow, then spaces or parentheses.
+            const EXT: &str = "unexpected character (write an extension as x123 or ext. 123)";
+            let (ds, mut e) = ext_at(w, sh.main_end).ok_or(EXT)?;
+            extension = Some(ascii_digits(w, ds, e));
+            let wb = w.as_bytes();
+            while e < wb.len() {
+                let (c, l) = class_at(wb, e);
+                if c != SPACE && c != OPEN && c != CLOSE {
+                    return Err(EXT);
+                }
+                e += l;
+            }
+        }
+        let (d, plus) = (&sh.ascii[..], sh.plus);
         if d.len() < 6 {
             return Err("expected 7 to 13 digits");
         }
@@ -916,7 +910,12 @@ pub(crate) struct Shape {
     pub(crate) ascii: Vec<u8>,
     /// Byte offset where the main part ends (the extension, if any, follows).
     pub(crate) main_end: usize,
+    /// Byte offset where the scan stopped: the first character that is not part of the number
+    /// (the length when there is none).
+    stop: usize,
     plus: bool,
+    /// A second `+` came before the first digit (which [`PhoneNumber::parse`] refuses).
+    two_plus: bool,
     wide: bool,
 }
 
@@ -935,12 +934,14 @@ impl Shape {
                 sh.ascii.push(b'0' + c);
                 sh.main_end = i + l;
             } else if c == PLUS && sh.digits.is_empty() {
+                sh.two_plus |= sh.plus;
                 sh.plus = true;
             } else if !is_sep(c) {
                 break;
             }
             i += l;
         }
+        sh.stop = i;
         sh
     }
 
