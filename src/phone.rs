@@ -199,7 +199,10 @@ impl PhoneNumber {
         if d.len() < 6 {
             return Err("expected 7 to 13 digits");
         }
-        let exit = if d.starts_with(b"00") {
+        // Digits before the calling code: none after `+`, `00`, or the region's exit code.
+        let exit = if plus {
+            Some(0)
+        } else if d.starts_with(b"00") {
             Some(2)
         } else {
             region
@@ -207,13 +210,13 @@ impl PhoneNumber {
                 .filter(|x| d.starts_with(x))
                 .map(|x| x.len())
         };
-        let (cc, nsn): (u16, &[u8]) = match if plus { Some(0) } else { exit } {
+        let (cc, nsn): (u16, &[u8]) = match exit {
             Some(x) => intl_parts(&d[x..])?,
             None if region.calling_code() == 1 => {
                 let nsn = if d.len() == 11 && d[0] == b'1' {
                     &d[1..]
                 } else {
-                    &d[..]
+                    d
                 };
                 (1, nsn)
             }
