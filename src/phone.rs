@@ -52,33 +52,34 @@ pub enum Region {
     DE,
 }
 
+/// ISO codes, in the order of [`Region`]'s variants ([`Region::code`] indexes it), then
+/// aliases.
+const CODES: [(&str, Region); 7] = [
+    ("JP", Region::JP),
+    ("US", Region::US),
+    ("CA", Region::CA),
+    ("GB", Region::GB),
+    ("FR", Region::FR),
+    ("DE", Region::DE),
+    ("UK", Region::GB),
+];
+
 /// Calling codes of the supported regions; no code is a prefix of another.
 const CALLING_CODES: [u16; 5] = [1, 33, 44, 49, 81];
 
 impl Region {
     /// Parses an ISO 3166 alpha-2 code, case-insensitively (`UK` is accepted for `GB`).
     pub fn from_code(code: &str) -> Option<Region> {
-        match code.to_ascii_uppercase().as_str() {
-            "JP" => Some(Region::JP),
-            "US" => Some(Region::US),
-            "CA" => Some(Region::CA),
-            "GB" | "UK" => Some(Region::GB),
-            "FR" => Some(Region::FR),
-            "DE" => Some(Region::DE),
-            _ => None,
-        }
+        // A table and `eq_ignore_ascii_case`: no uppercased copy, no string `match`.
+        CODES
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(code))
+            .map(|&(_, r)| r)
     }
 
     /// The ISO code.
     pub fn code(self) -> &'static str {
-        match self {
-            Region::JP => "JP",
-            Region::US => "US",
-            Region::CA => "CA",
-            Region::GB => "GB",
-            Region::FR => "FR",
-            Region::DE => "DE",
-        }
+        CODES[self as usize].0
     }
 
     /// The country calling code.
@@ -169,42 +170,39 @@ impl PhoneNumber {
         {
             i += 4;
         }
-        let mut d: Vec<u8> = Vec::with_capacity(16);
-        let mut plus = false;
-        let mut extension = None;
-        let mut last_end = 0;
-        while i < b.len() {
-            let (c, l) = class_at(b, i);
-            if c <= 9 {
-                d.push(b'0' + c);
-                last_end = i + l;
-            } else if c == PLUS && d.is_empty() && !plus {
-                plus = true;
-            } else if is_sep(c) {
-            } else if d.is_empty() {
-                return Err("expected 7 to 13 digits");
-            } else {
-                // Only an extension may follow, then spaces or parentheses.
-                let (ds, mut e) = ext_at(written, last_end)
-                    .ok_or("unexpected character (write an extension as x123 or ext. 123)")?;
-                extension = Some(ascii_digits(written, ds, e));
-                while e < b.len() {
-                    let (c, l) = class_at(b, e);
-                    if c != SPACE && c != OPEN && c != CLOSE {
-                        return Err(
-                            "unexpected character (write an extension as x123 or ext. 123)",
-                        );
-                    }
-                    e += l;
-                }
-                break;
-            }
-            i += l;
+        // The number as a shape (the same scan that reads displayed numbers); it stops at the
+        // first character that is no digit, separator or leading `+`.
+        let w = sub(written, i, b.len());
+        let sh = Shape::of(w);
+        if sh.two_plus {
+            return Err("expected 7 to 13 digits");
         }
+        let mut extension = None;
+        if sh.stop < w.len() {
+            if sh.digits.is_empty() {
+                return Err("expected 7 to 13 digits");
+            }
+            // Only an extension may follow, then spaces or parentheses.
+            const EXT: &str = "unexpected character (write an extension as x123 or ext. 123)";
+            let (ds, mut e) = ext_at(w, sh.main_end).ok_or(EXT)?;
+            extension = Some(ascii_digits(w, ds, e));
+            let wb = w.as_bytes();
+            while e < wb.len() {
+                let (c, l) = class_at(wb, e);
+                if c != SPACE && c != OPEN && c != CLOSE {
+                    return Err(EXT);
+                }
+                e += l;
+            }
+        }
+        let (d, plus) = (&sh.ascii[..], sh.plus);
         if d.len() < 6 {
             return Err("expected 7 to 13 digits");
         }
-        let exit = if d.starts_with(b"00") {
+        // Digits before the calling code: none after `+`, `00`, or the region's exit code.
+        let exit = if plus {
+            Some(0)
+        } else if d.starts_with(b"00") {
             Some(2)
         } else {
             region
@@ -212,18 +210,17 @@ impl PhoneNumber {
                 .filter(|x| d.starts_with(x))
                 .map(|x| x.len())
         };
-        let (cc, nsn): (u16, &[u8]) = match (plus, exit) {
-            (true, _) => intl_parts(&d)?,
-            (false, Some(x)) => intl_parts(&d[x..])?,
-            (false, None) if region.calling_code() == 1 => {
+        let (cc, nsn): (u16, &[u8]) = match exit {
+            Some(x) => intl_parts(&d[x..])?,
+            None if region.calling_code() == 1 => {
                 let nsn = if d.len() == 11 && d[0] == b'1' {
                     &d[1..]
                 } else {
-                    &d[..]
+                    d
                 };
                 (1, nsn)
             }
-            (false, None) => match d.split_first() {
+            None => match d.split_first() {
                 Some((b'0', nsn)) => (region.calling_code(), nsn),
                 _ => return Err(region.hint()),
             },
@@ -239,7 +236,10 @@ impl PhoneNumber {
             }
         } else if nsn[0] == b'0' {
             return Err(rules.hint());
-        } else if cc == 81 && nsn.len() == 10 && (nsn[1] != b'0' || !b"256789".contains(&nsn[0])) {
+        } else if cc == 81
+            && nsn.len() == 10
+            && (nsn[1] != b'0' || !matches!(nsn[0], b'2' | b'5'..=b'9'))
+        {
             // Ten digits only for 020, 050, 060, 070, 080, 090 and 0800; landlines have nine.
             return Err(rules.hint());
         }
@@ -270,7 +270,8 @@ impl PhoneNumber {
 /// Splits `CC NSN` (after `+` or an international prefix); a trunk `0` after the code, as in
 /// `+44 (0)20` or the common `+81 03-...`, is dropped.
 fn intl_parts(d: &[u8]) -> Result<(u16, &[u8]), &'static str> {
-    let (cc, l) = known_cc_prefix(d).ok_or("unknown or unsupported country calling code")?;
+    let (cc, l) =
+        cc_prefix(d, &CALLING_CODES).ok_or("unknown or unsupported country calling code")?;
     let rest = &d[l..];
     match rest.split_first() {
         Some((b'0', nsn)) if cc != 1 => Ok((cc, nsn)),
@@ -309,15 +310,14 @@ const MONEY: u8 = 17;
 const UNIT: u8 = 18;
 const OTHER: u8 = 19;
 
-/// The class of the character at byte `i` of `b` and its length in bytes; `(OTHER, 1)` past
-/// the end.
-#[inline(never)]
-fn class_at(b: &[u8], i: usize) -> (u8, usize) {
-    let Some(&x) = b.get(i) else {
-        return (OTHER, 1);
-    };
-    if x < 0x80 {
-        let c = match x {
+/// [`class_at`] for ASCII, as a table built at compile time: one load instead of a branch
+/// tree in the hottest function.
+const ASCII_CLASS: [u8; 128] = {
+    let mut t = [OTHER; 128];
+    let mut i = 0;
+    while i < 128 {
+        let x = i as u8;
+        t[i] = match x {
             b'0'..=b'9' => x - b'0',
             b' ' | b'\t' | b'\n' | b'\r' => SPACE,
             b'-' | b'.' | b'/' => CONN,
@@ -330,6 +330,19 @@ fn class_at(b: &[u8], i: usize) -> (u8, usize) {
             b'_' | b'a'..=b'z' | b'A'..=b'Z' => WORD,
             _ => OTHER,
         };
+        i += 1;
+    }
+    t
+};
+
+/// The class of the character at byte `i` of `b` and its length in bytes; `(OTHER, 1)` past
+/// the end.
+#[inline(never)]
+fn class_at(b: &[u8], i: usize) -> (u8, usize) {
+    let Some(&x) = b.get(i) else {
+        return (OTHER, 1);
+    };
+    if let Some(&c) = ASCII_CLASS.get(usize::from(x)) {
         return (c, 1);
     }
     let len = if x >= 0xf0 {
@@ -442,31 +455,33 @@ fn push_digit(out: &mut String, ascii: u8, wide: bool) {
 
 /// Pushes `n` in decimal without `core::fmt`.
 fn push_number(out: &mut String, n: u16, wide: bool) {
-    let (b, l) = ascii_number(n);
-    for &x in &b[..l] {
+    let (b, i) = ascii_number(n);
+    for &x in &b[i..] {
         push_digit(out, x, wide);
     }
 }
 
+/// `n` in ASCII decimal: the digits are `b[i..]` of the returned `(b, i)`. Written from the
+/// end, so no reversal (and u16 has at most five digits).
 fn ascii_number(mut n: u16) -> ([u8; 5], usize) {
     let mut b = [0u8; 5];
-    let mut l = 0;
+    let mut i = 5;
     loop {
-        b[l] = b'0' + (n % 10) as u8;
-        l += 1;
+        i -= 1;
+        b[i] = b'0' + (n % 10) as u8;
         n /= 10;
-        if n == 0 {
-            break;
+        if n == 0 || i == 0 {
+            return (b, i);
         }
     }
-    b[..l].reverse();
-    (b, l)
 }
 
-fn known_cc_prefix(d: &[u8]) -> Option<(u16, usize)> {
-    CALLING_CODES.iter().find_map(|&cc| {
-        let (b, l) = ascii_number(cc);
-        d.starts_with(&b[..l]).then_some((cc, l))
+/// The calling code of `codes` that `d` starts with, and its digit count. One routine for a
+/// known code (a one-element list) and for any supported one.
+fn cc_prefix(d: &[u8], codes: &[u16]) -> Option<(u16, usize)> {
+    codes.iter().find_map(|&cc| {
+        let (b, i) = ascii_number(cc);
+        d.starts_with(&b[i..]).then_some((cc, 5 - i))
     })
 }
 
@@ -761,8 +776,8 @@ impl Finder {
 
 /// Digits of `CC [0] NSN` from `d[off..]`.
 fn intl_len(t: &PhoneNumber, d: &[u8], off: usize) -> Option<usize> {
-    let (b, l) = ascii_number(t.country_code);
-    let cc = &b[..l];
+    let (b, i) = ascii_number(t.country_code);
+    let cc = &b[i..];
     let nsn = t.national.as_bytes();
     let rest = d.get(off..)?.strip_prefix(cc)?;
     let at = off + cc.len();
@@ -898,7 +913,12 @@ pub(crate) struct Shape {
     pub(crate) ascii: Vec<u8>,
     /// Byte offset where the main part ends (the extension, if any, follows).
     pub(crate) main_end: usize,
+    /// Byte offset where the scan stopped: the first character that is not part of the number
+    /// (the length when there is none).
+    stop: usize,
     plus: bool,
+    /// A second `+` came before the first digit (which [`PhoneNumber::parse`] refuses).
+    two_plus: bool,
     wide: bool,
 }
 
@@ -917,30 +937,25 @@ impl Shape {
                 sh.ascii.push(b'0' + c);
                 sh.main_end = i + l;
             } else if c == PLUS && sh.digits.is_empty() {
+                sh.two_plus |= sh.plus;
                 sh.plus = true;
             } else if !is_sep(c) {
                 break;
             }
             i += l;
         }
+        sh.stop = i;
         sh
     }
 
     /// Whether a digit group ends after digit `k - 1` (or `k` is 0 or past the end).
-    fn boundary(&self, k: usize) -> bool {
+    pub(crate) fn boundary(&self, k: usize) -> bool {
         k == 0 || k >= self.digits.len() || self.digits[k - 1].1 != self.digits[k].0
     }
 
-    /// Sizes of the digit groups from digit `from` on.
-    pub(crate) fn groups(&self, from: usize) -> Vec<usize> {
-        let mut g: Vec<usize> = Vec::new();
-        for k in from..self.digits.len() {
-            match g.last_mut() {
-                Some(last) if !self.boundary(k) => *last += 1,
-                _ => g.push(1),
-            }
-        }
-        g
+    /// How many digit groups there are.
+    pub(crate) fn group_count(&self) -> usize {
+        (0..self.digits.len()).filter(|&k| self.boundary(k)).count()
     }
 }
 
@@ -975,13 +990,12 @@ fn read(sh: &Shape, known: Option<u16>) -> Reading {
     let d = &sh.ascii[..];
     let intl = |exit_len: usize| -> Option<Reading> {
         let rest = &d[exit_len..];
-        let (cc, cc_len) = match known {
-            Some(k) => {
-                let (b, l) = ascii_number(k);
-                rest.starts_with(&b[..l]).then_some((k, l))?
-            }
-            None => known_cc_prefix(rest)?,
+        let codes = if known.is_some() {
+            known.as_slice()
+        } else {
+            &CALLING_CODES
         };
+        let (cc, cc_len) = cc_prefix(rest, codes)?;
         let mut pre = exit_len + cc_len;
         let (mut paren_trunk, mut body_trunk) = (false, false);
         if cc != 1 && d.get(pre) == Some(&b'0') {
@@ -1003,21 +1017,19 @@ fn read(sh: &Shape, known: Option<u16>) -> Reading {
             body_trunk,
         })
     };
-    if sh.plus {
-        if let Some(r) = intl(0) {
-            return r;
-        }
+    // The international prefix, if any (`00` and `01x` exclude each other): one call site, so
+    // `intl` is inlined.
+    let exit = if sh.plus {
+        Some(0)
+    } else if d.starts_with(b"00") {
+        Some(2)
+    } else if (d.starts_with(b"011") || d.starts_with(b"010")) && sh.boundary(3) {
+        Some(3)
     } else {
-        if d.starts_with(b"00") {
-            if let Some(r) = intl(2) {
-                return r;
-            }
-        }
-        if (d.starts_with(b"011") || d.starts_with(b"010")) && sh.boundary(3) {
-            if let Some(r) = intl(3) {
-                return r;
-            }
-        }
+        None
+    };
+    if let Some(r) = exit.and_then(intl) {
+        return r;
     }
     let national = Reading {
         style: Style::National,
@@ -1071,10 +1083,8 @@ pub(crate) fn render_known(
     repl: &PhoneNumber,
 ) -> String {
     let sh = Shape::of(displayed);
-    if sh.digits.is_empty() {
-        return String::from(written);
-    }
     let rd = read(&sh, known);
+    // Also when nothing is displayed: no digits read as a national number with no body.
     if rd.pre >= sh.digits.len() {
         return String::from(written);
     }
@@ -1120,27 +1130,42 @@ pub(crate) fn render_known(
             }
         }
     }
-    rb.extend(repl.national.bytes());
+    rb.extend_from_slice(repl.national.as_bytes());
 
-    // Digit groups: displayed, written, chosen.
-    let shown = sh.groups(rd.pre);
-    let mut seps: Vec<&str> = Vec::with_capacity(shown.len());
-    let mut k = rd.pre;
-    for &g in &shown[..shown.len() - 1] {
-        k += g;
-        seps.push(sub(displayed, sh.digits[k - 1].1, sh.digits[k].0));
+    let len = rb.len();
+
+    // Digit groups, as cuts: a group ends before body digit `c` (`0 < c < len`). Deciding
+    // cut by cut needs no group lists (a `Vec` of sizes per grouping cost ~0.7 KB of wasm).
+    // Displayed: the separators between its groups.
+    let mut seps: Vec<&str> = Vec::new();
+    for k in rd.pre + 1..sh.digits.len() {
+        if sh.boundary(k) {
+            seps.push(sub(displayed, sh.digits[k - 1].1, sh.digits[k].0));
+        }
     }
-    let own = written_groups(written, repl, rb.len(), rb[0] == b'0' && trunk0);
-    let groups: Vec<usize> = if shown.len() == 1 {
-        vec![rb.len()]
-    } else if own.len() > 1 {
-        own
-    } else {
-        fit(&shown, rb.len())
+    let shown_cut = |c: usize| rd.pre + c < sh.digits.len() && sh.boundary(rd.pre + c);
+    // Written: the marketer's grouping, when its body has this many digits once a trunk 0 is
+    // added to or dropped from its first group.
+    let wsh = Shape::of(written);
+    let wrd = read(&wsh, Some(repl.country_code));
+    let has_trunk = usize::from(match wrd.style {
+        Style::National => trunk0 && wrd.body_trunk,
+        Style::Intl => wrd.body_trunk,
+        Style::NanpOne => false,
+    });
+    let with_trunk = usize::from(trunk0 && rb.first() == Some(&b'0'));
+    let written_cut = |c: usize| {
+        let w = c + has_trunk - with_trunk;
+        w > 0 && wsh.boundary(wrd.pre + w)
     };
+    let own = wsh.digits.len().saturating_sub(wrd.pre) + with_trunk == len + has_trunk
+        && (1..len).any(written_cut);
+    // Chosen: one group if displayed as one; else the written grouping if it fits; else the
+    // displayed one, its last group grown or groups dropped from the end to hold `len`.
+    let cut = |c: usize| !seps.is_empty() && if own { written_cut(c) } else { shown_cut(c) };
     // With the displayed grouping, its separators; otherwise the displayed main separator
     // (the last), parentheses dropped, except that `(03) ...` keeps its first pair.
-    let same = groups.len() == shown.len();
+    let same = (1..len).filter(|&c| cut(c)).count() == seps.len();
     let mut main = String::new();
     if let Some(s) = seps.last() {
         push_without_digits_parens(&mut main, s);
@@ -1151,102 +1176,43 @@ pub(crate) fn render_known(
     let ob = out.as_bytes();
     let paren_first = (ob.ends_with(b"(") || ob.ends_with("\u{ff08}".as_bytes()))
         && seps.first().is_some_and(|s| has_class(s, CLOSE));
-    let mut at = 0;
-    for (i, &g) in groups.iter().enumerate() {
-        for &b in rb.get(at..at + g).unwrap_or_default() {
-            push_digit(&mut out, b, wide);
-        }
-        at += g;
-        if i + 1 < groups.len() {
+    let mut i = 0;
+    for (c, &d) in rb.iter().enumerate() {
+        if c > 0 && cut(c) {
             out.push_str(if same || i == 0 && paren_first {
                 seps.get(i).copied().unwrap_or_default()
             } else {
                 &main
             });
+            i += 1;
         }
+        push_digit(&mut out, d, wide);
     }
 
-    // Extension.
+    // Extension: kept as displayed; the replacement's own digits replace the displayed ones,
+    // or follow a label when none is displayed.
     let tail = sub(displayed, sh.main_end, displayed.len());
-    match &repl.extension {
-        None => out.push_str(tail),
-        Some(e) => match ext_at(tail, 0) {
-            Some((ds, de)) => {
-                let ext_wide = tail.as_bytes().get(ds).is_some_and(|&x| x >= 0x80);
-                out.push_str(sub(tail, 0, ds));
-                e.bytes().for_each(|b| push_digit(&mut out, b, ext_wide));
-                out.push_str(sub(tail, de, tail.len()));
-            }
-            None => {
-                out.push_str(tail);
-                out.push_str(if repl.country_code == 81 {
-                    " \u{5185}\u{7dda}"
-                } else {
-                    " ext. "
-                });
-                e.bytes().for_each(|b| push_digit(&mut out, b, wide));
-            }
-        },
-    }
-    out
-}
-
-/// The digit groups of the replacement as the marketer wrote it, sized for a body of `len`
-/// digits (`with_trunk`: the body starts with the trunk 0); empty when they do not fit.
-fn written_groups(written: &str, repl: &PhoneNumber, len: usize, with_trunk: bool) -> Vec<usize> {
-    let sh = Shape::of(written);
-    if sh.digits.is_empty() {
-        return Vec::new();
-    }
-    let rd = read(&sh, Some(repl.country_code));
-    let mut g = sh.groups(rd.pre);
-    let has_trunk = match rd.style {
-        Style::National => repl.trunk_zero() && rd.body_trunk,
-        Style::Intl => rd.body_trunk,
-        Style::NanpOne => false,
+    let Some(e) = &repl.extension else {
+        out.push_str(tail);
+        return out;
     };
-    if with_trunk && !has_trunk {
-        if let Some(first) = g.first_mut() {
-            *first += 1;
-        }
-    } else if !with_trunk && has_trunk {
-        if g.first() == Some(&1) {
-            g.remove(0);
-        } else if let Some(first) = g.first_mut() {
-            *first -= 1;
-        }
+    let found = ext_at(tail, 0);
+    let (ds, de) = found.unwrap_or((tail.len(), tail.len()));
+    out.push_str(sub(tail, 0, ds));
+    if found.is_none() {
+        out.push_str(if repl.country_code == 81 {
+            " \u{5185}\u{7dda}"
+        } else {
+            " ext. "
+        });
     }
-    if g.iter().sum::<usize>() != len {
-        g.clear();
+    // In the displayed extension's width, else the number's.
+    let ext_wide = tail.as_bytes().get(ds).map_or(wide, |&x| x >= 0x80);
+    for b in e.bytes() {
+        push_digit(&mut out, b, ext_wide);
     }
-    g
-}
-
-/// `groups` resized to hold `len` digits: the last group grows or shrinks.
-fn fit(groups: &[usize], len: usize) -> Vec<usize> {
-    let mut g = groups.to_vec();
-    let mut sum: usize = g.iter().sum();
-    while sum > len {
-        let over = sum - len;
-        match g.last_mut() {
-            Some(last) if *last > over => {
-                *last -= over;
-                sum = len;
-            }
-            Some(last) => {
-                sum -= *last;
-                g.pop();
-            }
-            None => break,
-        }
-    }
-    if sum < len {
-        match g.last_mut() {
-            Some(last) => *last += len - sum,
-            None => g.push(len),
-        }
-    }
-    g
+    out.push_str(sub(tail, de, tail.len()));
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1302,36 +1268,30 @@ fn skip_spaces(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The `ext=` parameter of `;a=b;ext=12`.
+/// The `ext=` parameter of `;a=b;ext=12`. A byte loop: `str::split` with a `char` pattern
+/// was the snippet's only one and brought its searcher code along.
 fn ext_param(params: &str) -> Option<String> {
-    params.split(';').find_map(|p| {
-        let p = p.trim_ascii();
-        (p.len() > 4 && p.as_bytes()[..4].eq_ignore_ascii_case(b"ext="))
-            .then(|| ascii_digits(p, 4, p.len()))
-    })
+    let b = params.as_bytes();
+    let mut i = 0;
+    while i <= b.len() {
+        let mut end = i;
+        while end < b.len() && b[end] != b';' {
+            end += 1;
+        }
+        let p = sub(params, i, end).trim_ascii();
+        if p.len() > 4 && p.as_bytes().get(..4)?.eq_ignore_ascii_case(b"ext=") {
+            return Some(ascii_digits(p, 4, p.len()));
+        }
+        i = end + 1;
+    }
+    None
 }
 
-/// Decodes `%XX` escapes (UTF-8); a malformed escape is kept as written.
+/// Decodes `%XX` escapes (UTF-8); a malformed escape is kept as written. The URL module's
+/// decoder, which the snippet ships anyway (a second copy here cost ~0.5 KB of wasm); its
+/// out-of-line owned form, so the `Cow` handling is not inlined here once more.
 fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return String::from(s);
-    }
-    let b = s.as_bytes();
-    let mut out: Vec<u8> = Vec::with_capacity(b.len());
-    let mut i = 0;
-    let hex = |x: u8| (x as char).to_digit(16).map(|v| v as u8);
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| String::from(s))
+    crate::url::decoded(s, false)
 }
 
 #[cfg(test)]

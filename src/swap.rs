@@ -73,15 +73,6 @@ impl Plan {
     }
 }
 
-/// A change at a byte range of the joined run, made in one piece: the new text is the byte
-/// range `text` of the plan's buffer of rendered numbers (no string per op).
-struct Op {
-    piece: usize,
-    start: usize,
-    end: usize,
-    text: (usize, usize),
-}
-
 /// Plans the swaps in one inline run of text pieces.
 pub fn plan(
     pieces: &[&str],
@@ -89,81 +80,65 @@ pub fn plan(
     replacements: &[Option<(&str, &PhoneNumber)>],
 ) -> Plan {
     let mut out = Plan::default();
-    if !pieces.iter().any(|p| !p.is_empty()) {
-        return out;
-    }
-    let joined: Cow<str> = if pieces.len() == 1 {
-        pieces[0].into()
-    } else {
-        pieces.concat().into()
-    };
+    // The joined text (borrowed for the common single piece) and where each piece starts.
     let mut starts = Vec::with_capacity(pieces.len());
-    let mut at = 0;
-    for p in pieces {
-        starts.push(at);
-        at += p.len();
-    }
+    let owned: String;
+    let joined: &str = if let [one] = pieces {
+        starts.push(0);
+        one
+    } else {
+        let mut j = String::new();
+        for p in pieces {
+            starts.push(j.len());
+            j.push_str(p);
+        }
+        owned = j;
+        &owned
+    };
     // Where pieces meet is an element boundary: the finder may end or start a number there.
-    let found = finder.find_in_run(&joined, &starts);
-    if found.is_empty() {
-        return out;
-    }
-    // The piece holding byte `b` (the last piece starting at or before it: empty pieces lose).
-    let piece_of = |b: usize| starts.partition_point(|&s| s <= b) - 1;
+    let found = finder.find_in_run(joined, &starts);
 
-    let mut ops: Vec<Op> = Vec::new();
-    // Every rendered number, one after the other; ops point into it.
-    let mut buf = String::new();
+    let mut ed = Editor {
+        joined,
+        starts: &starts,
+        edits: Vec::new(),
+        piece: None,
+        at: 0,
+        after: String::new(),
+        after_at: 0,
+    };
     for f in found {
         let Some((written, repl)) = replacements.get(f.target).copied().flatten() else {
             continue;
         };
-        let shown = sub(&joined, f.start, f.end);
+        let shown = sub(joined, f.start, f.end);
         let cc = finder.targets()[f.target].country_code;
         let rendered = render_known(shown, Some(cc), written, repl);
         if rendered == shown {
             continue;
         }
-        let first = ops.len();
-        let off = buf.len();
-        buf.push_str(&rendered);
-        let p0 = piece_of(f.start);
-        if p0 == piece_of(f.end - 1) {
-            ops.push(Op {
-                piece: p0,
-                start: f.start,
-                end: f.end,
-                text: (off, buf.len()),
-            });
+        ed.after = String::with_capacity(rendered.len());
+        ed.after_at = f.start;
+        let split = Split {
+            shown,
+            base: f.start,
+            rendered: &rendered,
+        };
+        if piece_of(&starts, f.start) == piece_of(&starts, f.end - 1) {
+            split.replace(0, shown.len(), 0, rendered.len(), &mut ed);
         } else {
-            split_ops(shown, f.start, &rendered, off, &piece_of, &mut ops);
+            split.chunks(&mut ed);
         }
+        let mut after = core::mem::take(&mut ed.after);
+        after.push_str(sub(joined, ed.after_at, f.end));
         out.swaps.push(Swap {
             target: f.target,
             before: String::from(shown),
-            after: apply(shown, f.start, &ops[first..], &buf),
+            after,
         });
     }
-    // Ops come in text order (matches left to right, digits left to right), hence in piece
-    // order: no sort (a stable sort costs kilobytes of wasm).
-    debug_assert!(ops
-        .windows(2)
-        .all(|w| (w[0].piece, w[0].start) <= (w[1].piece, w[1].start)));
-    let mut i = 0;
-    while i < ops.len() {
-        let piece = ops[i].piece;
-        let end = starts[piece] + pieces[piece].len();
-        let mut text = String::with_capacity(pieces[piece].len() + 8);
-        let mut at = starts[piece];
-        while i < ops.len() && ops[i].piece == piece {
-            text.push_str(sub(&joined, at, ops[i].start));
-            text.push_str(sub(&buf, ops[i].text.0, ops[i].text.1));
-            at = ops[i].end;
-            i += 1;
-        }
-        text.push_str(sub(&joined, at, end));
-        out.edits.push(Edit { piece, text });
-    }
+    ed.finish();
+    out.edits = ed.edits;
     out
 }
 
@@ -179,130 +154,156 @@ pub fn plan_attr(
     Some((e.text, p.swaps))
 }
 
-/// Digit-by-digit ops for a number `shown` (at byte `base` of the run) split over pieces.
-/// `rendered` sits at byte `off` of the plan's buffer.
-fn split_ops(
-    shown: &str,
-    base: usize,
-    rendered: &str,
-    off: usize,
-    piece_of: &dyn Fn(usize) -> usize,
-    ops: &mut Vec<Op>,
-) {
-    let a = Shape::of(shown);
-    let b = Shape::of(rendered);
-    let (ga, gb) = (a.groups(0), b.groups(0));
-    if ga.len() != gb.len() {
-        segment_ops(shown, base, (rendered, off), (&a, &b), &gb, piece_of, ops);
-        return;
-    }
-    // Same number of groups: group by group (the same grouping is a pure digit substitution).
-    let (mut ia, mut ib) = (0, 0);
-    for (&na, &nb) in ga.iter().zip(&gb) {
-        let slots = &a.digits[ia..ia + na];
-        let digits = &b.digits[ib..ib + nb];
-        let common = na.min(nb);
-        for k in 0..common {
-            let (s, e) = slots[k];
-            let (rs, re) = digits[k];
-            if sub(shown, s, e) != sub(rendered, rs, re) {
-                ops.push(Op {
-                    piece: piece_of(base + s),
-                    start: base + s,
-                    end: base + e,
-                    text: (off + rs, off + re),
-                });
-            }
-        }
-        if nb > na {
-            // The extra digits of a group are contiguous in `rendered`.
-            let (s, e) = slots[na - 1];
-            ops.push(Op {
-                piece: piece_of(base + s),
-                start: base + e,
-                end: base + e,
-                text: (off + digits[na].0, off + digits[nb - 1].1),
-            });
-        }
-        for &(s, e) in &slots[common..] {
-            ops.push(Op {
-                piece: piece_of(base + s),
-                start: base + s,
-                end: base + e,
-                text: (0, 0),
-            });
-        }
-        ia += na;
-        ib += nb;
-    }
+/// The piece holding byte `b` of the run: the last piece starting at or before it (empty
+/// pieces lose).
+fn piece_of(starts: &[usize], b: usize) -> usize {
+    starts.partition_point(|&s| s <= b) - 1
 }
 
-/// Ops for a split number whose replacement has another number of digit groups: each piece
-/// keeps as many digits as it displayed (the last piece takes the rest), written with the
-/// replacement's own separators; a piece boundary between two displayed groups moves to the
-/// nearest group boundary of the replacement (`020 |7946 0018` → `07700 |900456`).
-fn segment_ops(
-    shown: &str,
+/// A number `shown` (at byte `base` of the run) to be replaced by `rendered`.
+struct Split<'a> {
+    shown: &'a str,
     base: usize,
-    (rendered, off): (&str, usize),
-    (a, b): (&Shape, &Shape),
-    gb: &[usize],
-    piece_of: &dyn Fn(usize) -> usize,
-    ops: &mut Vec<Op>,
-) {
-    let (n, m) = (a.digits.len(), b.digits.len());
-    let mut k = 0; // displayed digits done
-    let mut r = 0; // rendered digits used
-    while k < n {
-        let piece = piece_of(base + a.digits[k].0);
-        let mut k2 = k + 1;
-        while k2 < n && piece_of(base + a.digits[k2].0) == piece {
-            k2 += 1;
+    rendered: &'a str,
+}
+
+impl Split<'_> {
+    /// Replaces bytes `s..e` of `shown` by bytes `rs..re` of `rendered`, unless they are the
+    /// same text. One routine for every change, so its code exists once.
+    #[inline(never)]
+    fn replace(&self, s: usize, e: usize, rs: usize, re: usize, ed: &mut Editor) {
+        let text = sub(self.rendered, rs, re);
+        if sub(self.shown, s, e) != text {
+            ed.replace(self.base + s, self.base + e, text);
         }
-        let mut r2 = if k2 == n { m } else { k2.clamp(r, m) };
-        if k2 < n && a.digits[k2 - 1].1 != a.digits[k2].0 {
-            // Between groups: the nearest group boundary of the replacement, if any.
-            let mut at = 0;
-            let mut best: Option<usize> = None;
-            for &g in &gb[..gb.len() - 1] {
-                at += g;
-                if at >= r && best.is_none_or(|x| at.abs_diff(k2) < x.abs_diff(k2)) {
-                    best = Some(at);
+    }
+
+    /// Replacements for a number split over pieces, one displayed digit chunk at a time: displayed
+    /// digits `k..k2` become rendered digits `r..r2`, separators between chunks stay.
+    ///
+    /// With as many digit groups as displayed, chunks are single digits, group by group (the
+    /// same grouping is a pure digit substitution): extra rendered digits of a group go with
+    /// its last displayed digit, displayed digits beyond the rendered group are dropped.
+    ///
+    /// With another group count, a chunk is a piece's digits: each piece keeps as many digits
+    /// as it displayed (the last piece takes the rest), written with the replacement's own
+    /// separators; a piece boundary between two displayed groups moves to the nearest group
+    /// boundary of the replacement (`020 |7946 0018` → `07700 |900456`).
+    fn chunks(&self, ed: &mut Editor) {
+        let a = Shape::of(self.shown);
+        let b = Shape::of(self.rendered);
+        let same = a.group_count() == b.group_count();
+        let (n, m) = (a.digits.len(), b.digits.len());
+        let (mut k, mut r) = (0, 0);
+        // Same grouping: the first rendered digit of digit `k`'s group, and `k`'s index in its
+        // displayed group.
+        let (mut ib, mut j) = (0, 0);
+        while k < n {
+            let (k2, r2);
+            if same {
+                k2 = k + 1;
+                // The end of the rendered group (groups are found by their boundaries, as
+                // everywhere: no lists of group sizes).
+                let mut ie = ib + 1;
+                while !b.boundary(ie) {
+                    ie += 1;
                 }
+                if a.boundary(k2) {
+                    r2 = ie;
+                    ib = ie;
+                    j = 0;
+                } else {
+                    j += 1;
+                    r2 = (ib + j).min(ie);
+                }
+            } else {
+                let piece = piece_of(ed.starts, self.base + a.digits[k].0);
+                let mut e = k + 1;
+                while e < n && piece_of(ed.starts, self.base + a.digits[e].0) == piece {
+                    e += 1;
+                }
+                k2 = e;
+                r2 = if k2 == n {
+                    m
+                } else if a.boundary(k2) {
+                    // Between groups: the nearest group boundary of the replacement, if any.
+                    let mut best: Option<usize> = None;
+                    for at in 1..m {
+                        if b.boundary(at)
+                            && at >= r
+                            && best.is_none_or(|y| at.abs_diff(k2) < y.abs_diff(k2))
+                        {
+                            best = Some(at);
+                        }
+                    }
+                    best.unwrap_or(k2.clamp(r, m))
+                } else {
+                    k2.clamp(r, m)
+                };
             }
-            r2 = best.unwrap_or(r2);
+            let (rs, re) = if r2 > r {
+                (b.digits[r].0, b.digits[r2 - 1].1)
+            } else {
+                (0, 0)
+            };
+            self.replace(a.digits[k].0, a.digits[k2 - 1].1, rs, re, ed);
+            r = r2;
+            k = k2;
         }
-        let (rs, re) = if r2 > r {
-            (b.digits[r].0, b.digits[r2 - 1].1)
-        } else {
-            (0, 0)
-        };
-        let (s, e) = (a.digits[k].0, a.digits[k2 - 1].1);
-        if sub(shown, s, e) != sub(rendered, rs, re) {
-            ops.push(Op {
-                piece,
-                start: base + s,
-                end: base + e,
-                text: (off + rs, off + re),
-            });
-        }
-        r = r2;
-        k = k2;
     }
 }
 
-/// `shown` (at byte `base` of the run) with `ops` applied.
-fn apply(shown: &str, base: usize, ops: &[Op], buf: &str) -> String {
-    // `ops` are in text order (see `plan`).
-    let mut out = String::with_capacity(shown.len() + 8);
-    let mut at = 0;
-    for o in ops {
-        out.push_str(sub(shown, at, o.start - base));
-        out.push_str(sub(buf, o.text.0, o.text.1));
-        at = o.end - base;
+/// Writes the plan's edits and a swap's `after` while replacements arrive in text order
+/// (matches left to right, digits left to right), hence in piece order: each piece's new text
+/// is built once, with no list of changes to sort or replay.
+struct Editor<'a> {
+    joined: &'a str,
+    /// Where each piece starts in `joined`.
+    starts: &'a [usize],
+    edits: Vec<Edit>,
+    /// The piece being rewritten, its new text so far, and the byte of `joined` it is copied up
+    /// to.
+    piece: Option<(usize, String)>,
+    at: usize,
+    /// The current number as it will be displayed, and the byte of `joined` it is copied up to.
+    after: String,
+    after_at: usize,
+}
+
+impl Editor<'_> {
+    /// Replaces bytes `start..end` of the run (inside one piece) by `text`.
+    fn replace(&mut self, start: usize, end: usize, text: &str) {
+        debug_assert!(start >= self.at && start >= self.after_at);
+        // `end - 1` is inside the last replaced character (`start < end` always).
+        let piece = piece_of(self.starts, end - 1);
+        if self.piece.as_ref().is_none_or(|(p, _)| *p != piece) {
+            self.finish();
+            self.at = self.starts[piece];
+            self.piece = Some((piece, String::new()));
+        }
+        if let Some((_, t)) = &mut self.piece {
+            t.push_str(sub(self.joined, self.at, start));
+            t.push_str(text);
+        }
+        self.at = end;
+        self.after.push_str(sub(self.joined, self.after_at, start));
+        self.after.push_str(text);
+        self.after_at = end;
     }
-    out.push_str(sub(shown, at, shown.len()));
-    out
+
+    /// Ends the piece being rewritten: the rest of its text, and its edit.
+    fn finish(&mut self) {
+        if let Some((piece, mut text)) = self.piece.take() {
+            // Pieces are contiguous: this one ends where the next starts.
+            let end = self
+                .starts
+                .get(piece + 1)
+                .copied()
+                .unwrap_or(self.joined.len());
+            text.push_str(sub(self.joined, self.at, end));
+            self.edits.push(Edit { piece, text });
+        }
+    }
 }
 
 #[cfg(test)]
