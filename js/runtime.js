@@ -15,95 +15,158 @@ const INLINE = new Set(['a', 'abbr', 'b', 'bdi', 'bdo', 'big', 'cite', 'data', '
   'font', 'i', 'kbd', 'label', 'mark', 'q', 'rp', 'rt', 'ruby', 's', 'samp', 'small', 'span',
   'strong', 'sub', 'sup', 'time', 'tt', 'u', 'var', 'wbr', 'nobr']);
 const HAS_DIGIT = /[0-9\uFF10-\uFF19]/;
-const DIGITS = /[0-9\uFF10-\uFF19]/g;
+const NOT_DIGITS = /[^0-9\uFF10-\uFF19]+/g;
+const WIDE = /[\uFF10-\uFF19]/g;
 const ATTR_SELECTOR = 'a[href^="tel:" i],[aria-label],[title]';
 
-function skipped(el, noswap) {
+// Set by run(): the config's noswap selectors, every selector we never swap under, the targets'
+// digit keys (see `keyed`), and the loader's pre-swapped text nodes (node → [original, shown]).
+let noswap = '';
+let skip = SKIP_SELECTOR;
+let keys = [];
+let orig = null;
+
+/** The digits of `s`, full-width ones as ASCII. */
+const digitsOf = (s) => s.replace(NOT_DIGITS, '').replace(WIDE, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+
+// The quick reject that keeps most text out of wasm. Core finds a target only where its national
+// significant number is displayed with nothing but separators between its digits (before it
+// come only a prefix, trunk 0 or country code, after it only an extension), so text whose
+// digits do not hold the last six digits of some target (as written, extension cut) cannot hold
+// one. A necessary condition, never a decision: Core still decides on all text that passes.
+function keyed(s) {
+  if (!HAS_DIGIT.test(s)) return false;
+  const ds = digitsOf(s);
+  return keys.some((k) => ds.includes(k));
+}
+const keysOf = (targets) => targets.map((t) => digitsOf(String(t).split(/ext|[x#;\u5185]/i)[0]).slice(-6)).filter((k) => k);
+
+function skipped(el) {
   return SKIP.has(el.localName) || el.hasAttribute('data-ringtrail-noswap') ||
     (noswap !== '' && el.matches(noswap));
 }
 
-// The nearest ancestor that starts a run (an element that is not inline, or a shadow root /
-// fragment), or null when `node` sits in a subtree we never touch.
-function runRoot(node, noswap) {
-  let root = null;
-  for (let n = node.nodeType === 1 || node.nodeType === 11 ? node : node.parentNode; n; n = n.parentNode) {
-    if (n.nodeType === 11) return root || n;
-    if (n.nodeType !== 1) break;
-    if (skipped(n, noswap)) return null;
-    if (!root && !INLINE.has(n.localName)) root = n;
+// The block of a text node: its nearest ancestor that is not inline (an element, or a shadow
+// root / fragment). Runs never cross a block's edge.
+function blockOf(n) {
+  let p = n.parentNode;
+  while (p && p.nodeType === 1 && INLINE.has(p.localName)) p = p.parentNode;
+  return p;
+}
+
+// Blocks worth splitting into runs: found top-down, each subtree judged by its whole text with
+// one native textContent, so the many subtrees without a target's digits (most of a page, even
+// one full of prices, dates and times) are never walked node by node. `seen` remembers every
+// block already judged.
+class Blocks {
+  constructor() { this.seen = new Set(); this.list = []; this.todo = []; }
+  add(b, known) {
+    if (!b || this.seen.has(b)) return;
+    this.seen.add(b);
+    if ((known || keyed(b.textContent)) && (b.nodeType === 11 || (b.nodeType === 1 && !b.closest(skip)))) this.list.push(b);
   }
-  return root;
+  // A root of a swap: text or an inline element belongs to its block's runs; an element that is
+  // not inline (or a shadow root) starts a search of its own, when nothing above it is skipped.
+  root(r) {
+    if (!r || !r.isConnected) return;
+    if (r.nodeType === 3 || (r.nodeType === 1 && INLINE.has(r.localName))) this.add(blockOf(r));
+    else if ((r.nodeType === 11 || (r.nodeType === 1 && !r.closest(skip))) && keyed(r.textContent)) this.todo.push(r);
+  }
+  // One element from `todo`, known to hold a key somewhere: its own runs (text and inline
+  // children between the elements that start or skip a run) make it a block to split; its
+  // other children holding a key are searched next. A run's text is never longer here than in
+  // `walk`, and never missing a piece of it, so nothing that can hold a target is passed over.
+  step() {
+    const el = this.todo.pop();
+    if (!el.isConnected) return; // removed meanwhile: the observer has what comes back
+    let run = '';
+    let own = false;
+    for (let c = el.firstChild; c; c = c.nextSibling) {
+      const t = c.nodeType;
+      if (t === 3) run += c.data;
+      else if (t === 1) {
+        if (!skipped(c) && INLINE.has(c.localName)) run += c.textContent;
+        else {
+          own = own || keyed(run);
+          run = '';
+          if (!skipped(c) && keyed(c.textContent)) this.todo.push(c);
+        }
+      }
+    }
+    if (own || keyed(run)) this.add(el, true);
+  }
+  // A block inside another block would be split twice: keep the outermost.
+  tops() {
+    const set = new Set(this.list);
+    return this.list.filter((b) => {
+      if (!b.isConnected) return false;
+      for (let p = b.parentNode; p; p = p.parentNode) if (set.has(p)) return false;
+      return true;
+    });
+  }
 }
 
 // Splits the text under `el` into runs at non-inline elements and skipped subtrees.
-function walk(el, noswap, min, out, state) {
+function walk(el, out, state) {
   for (let c = el.firstChild; c; c = c.nextSibling) {
     const t = c.nodeType;
     if (t === 3) {
-      if (HAS_DIGIT.test(c.data)) state.digits += c.data.match(DIGITS).length;
-      state.run.push(c);
+      // Core is always handed what the site wrote: a loader pre-swap is undone here, in the
+      // task that applies Core's answer, so no frame shows the difference.
+      const o = orig && orig.get(c);
+      if (o) {
+        orig.delete(c);
+        if (c.data === o[1]) c.data = o[0];
+      }
+      state.push(c);
     } else if (t === 1) {
-      if (skipped(c, noswap)) {
-        endRun(out, state, min);
+      if (skipped(c)) {
+        endRun(out, state);
         continue;
       }
       const inline = INLINE.has(c.localName);
-      if (!inline) endRun(out, state, min);
-      walk(c, noswap, min, out, state);
-      if (!inline) endRun(out, state, min);
+      if (!inline) endRun(out, state);
+      walk(c, out, state);
+      if (!inline) endRun(out, state);
     }
   }
 }
 
-function endRun(out, state, min) {
-  if (state.digits >= min) out.push(state.run);
-  if (state.run.length) state.run = [];
-  state.digits = 0;
+function endRun(out, state) {
+  if (!state.length) return;
+  if (keyed(state.length === 1 ? state[0].data : state.map((t) => t.data).join(''))) out.push(state.slice());
+  state.length = 0;
+}
+
+function runsOf(blocks) {
+  const runs = [];
+  const state = [];
+  for (const b of blocks) {
+    walk(b, runs, state);
+    endRun(runs, state);
+  }
+  return runs;
+}
+
+// Elements whose tel: href, aria-label or title may hold a number, under `roots`.
+function attrsOf(roots) {
+  const out = [];
+  for (const r of roots) {
+    if (!r || !r.isConnected || !r.querySelectorAll) continue;
+    if (r.nodeType === 1 && r.matches(ATTR_SELECTOR) && !r.closest(skip)) out.push(r);
+    for (const el of r.querySelectorAll(ATTR_SELECTOR)) if (!el.closest(skip)) out.push(el);
+  }
+  return out;
 }
 
 // Roots: elements, text nodes or shadow roots. Finds the text nodes with a digit with the
-// browser's own TreeWalker (fast, even cold), then splits only their blocks into runs, so a
-// large page with few numbers costs little more than one native pass.
-// Returns [runs, attributeElements].
-function collect(roots, noswap, min) {
-  const blocks = new Set();
-  const attrs = [];
-  const skip = SKIP_SELECTOR + (noswap ? ',' + noswap : '');
-  for (const r of roots) {
-    if (!r || !r.isConnected) continue;
-    if (r.nodeType === 3) {
-      if (HAS_DIGIT.test(r.data)) {
-        const b = runRoot(r, noswap);
-        if (b) blocks.add(b);
-      }
-      continue;
-    }
-    const tw = document.createTreeWalker(r, NodeFilter.SHOW_TEXT);
-    for (let t = tw.nextNode(); t; t = tw.nextNode()) {
-      if (!HAS_DIGIT.test(t.data)) continue;
-      const p = t.parentNode;
-      if (p.nodeType === 1 && p.closest(skip)) continue;
-      const b = runRoot(t, noswap);
-      if (b) blocks.add(b);
-    }
-    if (r.querySelectorAll) {
-      if (r.nodeType === 1 && r.matches(ATTR_SELECTOR) && runRoot(r, noswap)) attrs.push(r);
-      for (const el of r.querySelectorAll(ATTR_SELECTOR)) if (!el.closest(skip)) attrs.push(el);
-    }
-  }
-  // A block inside another block would be split twice: keep the outermost.
-  const tops = [...blocks].filter((b) => {
-    for (let p = b.parentNode; p; p = p.parentNode) if (blocks.has(p)) return false;
-    return true;
-  });
-  const runs = [];
-  for (const b of tops) {
-    const state = { run: [], digits: 0 };
-    walk(b, noswap, min, runs, state);
-    endRun(runs, state, min);
-  }
-  return [runs, attrs];
+// browser's own TreeWalker (fast, even cold), then splits only their blocks that can hold a
+// target into runs. Returns [runs, attributeElements].
+function collect(roots) {
+  const blocks = new Blocks();
+  for (const r of roots) blocks.root(r);
+  while (blocks.todo.length) blocks.step();
+  return [runsOf(blocks.tops()), attrsOf(roots)];
 }
 
 // Nodes added or changed by a batch of mutation records.
@@ -154,7 +217,6 @@ function beacon(url, body) {
 const LEASE_TIMEOUT_MS = 1000;
 const EVENT_TIMEOUT_MS = 8000;
 const ATTRS = ['href', 'aria-label', 'title'];
-const MIN_DIGITS = 7;
 // Core::call's requests, numbered as `op` in src/web/mod.rs.
 const OP_NOSWAP = 0, OP_START_LEAD = 1, OP_DROP_PARAM = 2, OP_SWAP = 3, OP_NUMBER = 4,
   OP_TRACK = 5, OP_CONSENT = 6, OP_NEXT_BATCH = 7, OP_RETRY_IN = 8, OP_BATCH_DONE = 9,
@@ -162,6 +224,9 @@ const OP_NOSWAP = 0, OP_START_LEAD = 1, OP_DROP_PARAM = 2, OP_SWAP = 3, OP_NUMBE
   OP_CALL_CLICK = 15, OP_LEASE_REQUESTS = 16, OP_LEASE_ANSWER = 17, OP_HEARTBEATS = 18,
   OP_HEARTBEAT_MS = 19, OP_HEARTBEAT_ANSWER = 20, OP_NAVIGATE = 21, OP_ACTIVITY = 22,
   OP_VISIBILITY = 23, OP_TICK = 24;
+// The first scan runs in slices of at most this long, the main thread free between them: a task
+// over 50 ms delays input and paint (DESIGN.md budget).
+const SLICE_MS = 30;
 
 const d = document;
 const w = window;
@@ -176,10 +241,12 @@ function signals() {
 
 /**
  * Starts the snippet: `config` is the JSON text, `collector` the base URL ('' for none),
- * `queue` the calls made before we were ready. Returns the function that becomes
- * `window.ringtrail`. Throws on a bad config before touching anything.
+ * `queue` the calls made before we were ready, `pre` the loader's replay of the last page's swaps
+ * (or null: see js/loader.js). Returns the function that becomes `window.ringtrail`. Throws on
+ * a bad config before touching anything.
  */
-export function run(config, collector, queue) {
+export function run(config, collector, queue, pre) {
+  const t0 = performance.now();
   const base = collector.replace(/\/+$/, '');
   const core = new Core(config, base !== '' || collector === '/', location.href, d.referrer, location.hostname, signals());
   // Core's one entry point (see Core::call in src/web/mod.rs): op, numbers, then strings.
@@ -188,17 +255,19 @@ export function run(config, collector, queue) {
   const leases = (base || '') + '/v1/leases';
   const listeners = {};
   const emit = (name, detail) => (listeners[name] || []).forEach((f) => { try { f(detail); } catch (e) { /* the site's bug */ } });
-  const noswap = call(OP_NOSWAP);
+  noswap = call(OP_NOSWAP);
+  skip = SKIP_SELECTOR + (noswap ? ',' + noswap : '');
+  keys = keysOf(JSON.parse(config).targets);
   let observer = null;
 
   // ---- swapping ---------------------------------------------------------------------------
-  function swap(roots) {
-    const [runs, els] = collect(roots, noswap, MIN_DIGITS);
+  const swap = (roots) => apply(...collect(roots));
+  function apply(runs, els) {
     const attrs = [];
     const where = [];
     for (const el of els) for (const a of ATTRS) {
       const v = el.getAttribute(a);
-      if (v !== null) { attrs.push([a, v]); where.push([el, a]); }
+      if (v !== null && keyed(v)) { attrs.push([a, v]); where.push([el, a]); }
     }
     if (!runs.length && !attrs.length) return [];
     const out = JSON.parse(call(OP_SWAP, 0, 0, JSON.stringify({ r: runs.map((r) => r.map((t) => t.data)), a: attrs })));
@@ -211,7 +280,50 @@ export function run(config, collector, queue) {
   }
   // Swaps made before `ringtrail:ready` (while the parser is still adding the page).
   let early = [];
-  const swapAll = () => swap([d.documentElement]);
+
+  // The next task: scheduler.yield() where there is one (the continuation keeps its place
+  // ahead of other queued work), else a MessageChannel message (unlike setTimeout, never
+  // clamped or throttled).
+  const chan = new MessageChannel();
+  const next = [];
+  chan.port1.onmessage = () => next.shift()();
+  const later = (f) => {
+    const s = w.scheduler;
+    if (s && s.yield) s.yield().then(f);
+    else { next.push(f); chan.port2.postMessage(0); }
+  };
+
+  // The whole page, in slices (SLICE_MS): first the blocks that can hold a target (see
+  // Blocks), then those blocks are swapped a few at a time. What the page adds or removes
+  // meanwhile is the observer's (started first). Calls `done` when the page is done; `end`: when
+  // the first slice must stop (by default SLICE_MS from now).
+  function scan(done, end) {
+    const root = d.documentElement;
+    const blocks = new Blocks();
+    if (orig) for (const t of orig.keys()) blocks.add(blockOf(t), true); // their text is ours now
+    blocks.root(root);
+    let list = null;
+    let els = null;
+    let at = 0;
+    const slice = (end = performance.now() + SLICE_MS) => {
+      if (!list) {
+        while (blocks.todo.length) {
+          blocks.step();
+          if (performance.now() > end) return later(slice);
+        }
+        list = blocks.tops();
+        els = attrsOf([root]);
+        if (performance.now() > end) return later(slice);
+      }
+      do {
+        apply(runsOf(list.slice(at, (at += 8))), els);
+        els = [];
+      } while (at < list.length && performance.now() < end);
+      if (at < list.length) later(slice);
+      else done();
+    };
+    slice(end);
+  }
 
   // ---- delivery ---------------------------------------------------------------------------
   let inFlight = false;
@@ -296,7 +408,9 @@ export function run(config, collector, queue) {
   if (startLead) emit('lead', JSON.parse(startLead));
 
   // ---- start ------------------------------------------------------------------------------
-  swapAll();
+  // This task decides (Core above), listens, and scans what it can in SLICE_MS from its start;
+  // the rest of the page is scanned in later tasks, so no task of ours comes near 50 ms on a
+  // large page. The observer starts first: what the page adds from now on is swapped as it comes.
   observer = new MutationObserver((records) => {
     const roots = mutationRoots(records);
     if (roots.length) swap(roots);
@@ -304,13 +418,21 @@ export function run(config, collector, queue) {
   observer.observe(d.documentElement, {
     childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ATTRS,
   });
-  // The parser may still be adding nodes: the observer swaps them as they come, one more pass at
-  // DOMContentLoaded catches text the parser grew in place, and `ringtrail:ready` (the first
-  // scan of the whole page is done) carries every swap made until then.
-  const ready = () => { const all = early; early = null; fire('ready', all); };
-  if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', () => { swapAll(); ready(); }, { once: true });
-  else ready();
-
+  if (pre) {
+    pre(); // the loader stops replaying; what it replayed is in `orig` for the scan
+    orig = pre.m;
+  }
+  // `ringtrail:ready` means the first scan of the whole page is done and carries every swap
+  // made until then. A loader that runs while the parser is still adding the page scans once
+  // more after DOMContentLoaded, for text the parser grew in place (the observer has the rest).
+  const parsing = d.readyState === 'loading';
+  const ready = () => {
+    if (pre) pre(1); // anything replayed that no scan reached (removed, noswap) shows the site's text again
+    orig = null;
+    const all = early;
+    early = null;
+    fire('ready', all);
+  };
   const drop = call(OP_DROP_PARAM);
   if (drop) {
     try {
@@ -322,7 +444,7 @@ export function run(config, collector, queue) {
 
   for (const [slot, body] of JSON.parse(call(OP_LEASE_REQUESTS))) {
     post(leases, body, LEASE_TIMEOUT_MS, (status, _r, text) => {
-      if (call(OP_LEASE_ANSWER, slot, status, text)) swapAll();
+      if (call(OP_LEASE_ANSWER, slot, status, text)) scan(() => {});
       heartbeats();
       flush();
     });
@@ -399,5 +521,12 @@ export function run(config, collector, queue) {
   }, true);
 
   flush();
+  // The first slice of the scan runs in this task, as far as the budget allows (no paint of the
+  // site's number in between when it is enough), the rest in the next ones.
+  scan(() => {
+    if (!parsing) ready();
+    else if (d.readyState !== 'loading') scan(ready);
+    else d.addEventListener('DOMContentLoaded', () => scan(ready), { once: true });
+  }, t0 + SLICE_MS);
   return (name, ...args) => after(api(name, ...args));
 }
