@@ -29,25 +29,68 @@
     };
   w.ringtrail = stub;
 
-  // A returning visitor whose numbers will change (the wasm leaves this flag) should not see the
-  // site's own number flash in tel: links while the wasm loads: hide those links, at most 1.5 s.
-  var veil = null;
+  // A returning visitor must never see the site's own number first, yet the wasm only arrives
+  // after the first paint. The last page's Core left the swaps it made, as displayed: a header
+  // (until when the visitor's source holds, in ms; the config's noswap selectors), then one
+  // "before<TAB>after" line per number. Until the runtime starts, a MutationObserver (its
+  // callbacks run before any rendering) replays them on the text the parser inserts, and keeps
+  // each node's original text: the runtime hands Core the original and applies Core's answer in
+  // the same task, so a different decision is corrected before the next frame. Not replayed when
+  // this visit may bring a new source (utm_ or click id in the URL, a referrer from elsewhere):
+  // Core decides first then. Why not hide the page until the swap (anti-flicker snippets of A/B
+  // tools): that delays every paint of every page, for a number we already know.
+  var pre = null;
   try {
-    if (w.localStorage.getItem('ringtrail:swaps') === '1') {
-      veil = d.createElement('style');
-      veil.textContent = 'a[href^="tel:" i]{visibility:hidden!important}';
-      (d.head || d.documentElement).appendChild(veil);
-      setTimeout(unveil, 1500);
+    var lines = w.localStorage.getItem('ringtrail:swaps').split('\n');
+    var head = lines.shift().split('\t');
+    var ref = d.referrer.split('/')[2];
+    if (lines.length && head[0] > Date.now() && !/utm_|clk?id|braid|fat_id/i.test(location.search) &&
+        (!ref || ref === location.host)) {
+      var skip = 'script,style,noscript,template,textarea,title,svg,[data-ringtrail-noswap]' + (head[1] ? ',' + head[1] : '');
+      d.documentElement.matches(skip); // a bad selector throws here, not in the observer
+      var orig = new Map();
+      var text = function (t) {
+        var s = t.data;
+        var p = t.parentNode;
+        lines.forEach(function (l) {
+          l = l.split('\t');
+          for (var i = 0; (i = s.indexOf(l[0], i)) >= 0;) {
+            var j = i + l[0].length;
+            // Never inside a longer digit run.
+            if (/[0-9\uFF10-\uFF19]/.test(s.charAt(i - 1) + s.charAt(j))) i = j;
+            else (s = s.slice(0, i) + l[1] + s.slice(j)), (i += l[1].length);
+          }
+        });
+        if (s !== t.data && !(p && p.closest && p.closest(skip))) orig.set(t, [t.data, s]), (t.data = s);
+      };
+      var node = function (n) {
+        if (n.nodeType === 3) return text(n);
+        for (var tw = d.createTreeWalker(n, 4); tw.nextNode();) text(tw.currentNode);
+      };
+      var added = function (rs) {
+        rs.forEach(function (r) {
+          r.addedNodes.forEach(node);
+        });
+      };
+      var mo = new MutationObserver(added);
+      mo.observe(d, { childList: true, subtree: true });
+      node(d.documentElement);
+      // The runtime calls pre() when it takes over, pre(1) after its first scan and on failure:
+      // whatever it did not reach shows the site's own text again.
+      pre = function (undo) {
+        added(mo.takeRecords());
+        mo.disconnect();
+        if (undo) orig.forEach(function (o, t) {
+          if (t.data === o[1]) t.data = o[0];
+        });
+      };
+      pre.m = orig;
     }
   } catch (e) {
-    /* storage blocked: nothing to read */
-  }
-  function unveil() {
-    if (veil && veil.parentNode) veil.parentNode.removeChild(veil);
+    /* nothing stored, storage blocked: the runtime swaps as usual */
   }
 
   function fail(e) {
-    unveil();
     console.error('[ringtrail] ' + ((e && e.message) || e) + ' (the page is unchanged)');
   }
 
@@ -74,8 +117,7 @@
       return m.default({ module_or_path: wasm }).then(function () {
         var q = stub.q || [];
         // Throws on a bad config, before touching the page.
-        var api = m.run(r[1], collector, q);
-        unveil();
+        var api = m.run(r[1], collector, q, pre);
         w.ringtrail = function () {
           try {
             return api.apply(null, arguments);
@@ -86,5 +128,8 @@
         for (var i = 0; i < q.length; i++) if (q[i][0] !== 'on') w.ringtrail.apply(null, q[i]);
       });
     })
-    .catch(fail);
+    .catch(function (e) {
+      if (pre) pre(1);
+      fail(e);
+    });
 })();

@@ -173,15 +173,22 @@ impl Core {
                 NumberChoice::Pool(name) => pools.push((*target, name.clone())),
             }
         }
-        // Lets the loader veil tel: links on the next page until the swap (see js/loader.js).
-        store_set(
-            "swaps",
-            if config.numbers_for(rule).is_some_and(|m| !m.is_empty()) {
-                "1"
-            } else {
-                "0"
-            },
-        );
+        // What the next page's loader replays before the wasm arrives (see js/loader.js): a
+        // header (until when this source holds, in ms; the noswap selectors) that `swap`
+        // follows with this page's swaps. Only for fixed numbers: a pool number may change.
+        let mut swaps = String::new();
+        if pools.is_empty() && numbers.iter().any(Option::is_some) {
+            let until = match rule {
+                Some(_) => touch
+                    .at_ms
+                    .saturating_add(u64::from(config.attribution.days) * source::DAY_MS),
+                None => 1 << 53, // `default` numbers: until the config changes
+            };
+            json::push_u64(&mut swaps, until);
+            swaps.push('\t');
+            swaps.push_str(&config.noswap.join(","));
+        }
+        store_set("swaps", &swaps);
         let visits = visits::Visits::new(&config.tracking, now);
         let mut core = Core {
             finder,
@@ -379,6 +386,9 @@ impl Core {
             .collect();
         let mut runs = String::from("[");
         let mut swaps = String::from("[");
+        // This page's swaps as displayed, for the next page's loader (see `Core::new`).
+        let mut shown = store_get("swaps").unwrap_or_default();
+        let stored = shown.len();
         if let Some(Value::Array(rs)) = v.get("r") {
             for (ri, run) in rs.iter().enumerate() {
                 let Value::Array(pieces) = run else { continue };
@@ -398,8 +408,21 @@ impl Core {
                 }
                 for s in &plan.swaps {
                     self.swap_json(&mut swaps, s.target, &s.after);
+                    let line = [s.before.as_str(), "\t", &s.after].concat();
+                    // One line, one tab: a number written across a line break is not replayed.
+                    if stored > 0
+                        && shown.len() < 2000
+                        && !s.before.contains(['\t', '\n'])
+                        && !shown.lines().any(|l| l == line)
+                    {
+                        shown.push('\n');
+                        shown.push_str(&line);
+                    }
                 }
             }
+        }
+        if shown.len() > stored {
+            store_set("swaps", &shown);
         }
         let mut attrs = String::from("[");
         if let Some(Value::Array(items)) = v.get("a") {
