@@ -46,7 +46,9 @@
     var ref = d.referrer.split('/')[2];
     if (lines.length && head[0] > Date.now() && !/utm_|clk?id|braid|fat_id/i.test(location.search) &&
         (!ref || ref === location.host)) {
-      var skip = 'script,style,noscript,template,textarea,title,svg,[data-ringtrail-noswap]' + (head[1] ? ',' + head[1] : '');
+      // Never where Core does not swap (a template's content and noscript text never show; what
+      // the runtime's scan does not reach is put back after it anyway).
+      var skip = 'script,style,textarea,title,svg,[data-ringtrail-noswap]' + (head[1] ? ',' + head[1] : '');
       d.documentElement.matches(skip); // a bad selector throws here, not in the observer
       var orig = new Map();
       var text = function (t) {
@@ -115,9 +117,9 @@
     .then(function (r) {
       var m = r[0];
       return m.default({ module_or_path: wasm }).then(function () {
-        var q = stub.q || [];
-        // Throws on a bad config, before touching the page.
-        var api = m.run(r[1], collector, q, pre);
+        // Throws on a bad config, before touching the page. Replays the queued calls itself,
+        // after the page view.
+        var api = m.run(r[1], collector, stub.q || [], pre);
         w.ringtrail = function () {
           try {
             return api.apply(null, arguments);
@@ -125,7 +127,6 @@
             fail(e);
           }
         };
-        for (var i = 0; i < q.length; i++) if (q[i][0] !== 'on') w.ringtrail.apply(null, q[i]);
       });
     })
     .catch(function (e) {

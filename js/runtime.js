@@ -39,7 +39,7 @@ function keyed(s) {
   const ds = digitsOf(s);
   return keys.some((k) => ds.includes(k));
 }
-const keysOf = (targets) => targets.map((t) => digitsOf(String(t).split(/ext|[x#;\u5185]/i)[0]).slice(-6)).filter((k) => k);
+const keysOf = (targets) => targets.map((t) => digitsOf(String(t).split(/ext|[x#;\u5185]/i)[0]).slice(-6));
 
 function skipped(el) {
   return SKIP.has(el.localName) || el.hasAttribute('data-ringtrail-noswap') ||
@@ -52,58 +52,6 @@ function blockOf(n) {
   let p = n.parentNode;
   while (p && p.nodeType === 1 && INLINE.has(p.localName)) p = p.parentNode;
   return p;
-}
-
-// Blocks worth splitting into runs: found top-down, each subtree judged by its whole text with
-// one native textContent, so the many subtrees without a target's digits (most of a page, even
-// one full of prices, dates and times) are never walked node by node. `seen` remembers every
-// block already judged.
-class Blocks {
-  constructor() { this.seen = new Set(); this.list = []; this.todo = []; }
-  add(b, known) {
-    if (!b || this.seen.has(b)) return;
-    this.seen.add(b);
-    if ((known || keyed(b.textContent)) && (b.nodeType === 11 || (b.nodeType === 1 && !b.closest(skip)))) this.list.push(b);
-  }
-  // A root of a swap: text or an inline element belongs to its block's runs; an element that is
-  // not inline (or a shadow root) starts a search of its own, when nothing above it is skipped.
-  root(r) {
-    if (!r || !r.isConnected) return;
-    if (r.nodeType === 3 || (r.nodeType === 1 && INLINE.has(r.localName))) this.add(blockOf(r));
-    else if ((r.nodeType === 11 || (r.nodeType === 1 && !r.closest(skip))) && keyed(r.textContent)) this.todo.push(r);
-  }
-  // One element from `todo`, known to hold a key somewhere: its own runs (text and inline
-  // children between the elements that start or skip a run) make it a block to split; its
-  // other children holding a key are searched next. A run's text is never longer here than in
-  // `walk`, and never missing a piece of it, so nothing that can hold a target is passed over.
-  step() {
-    const el = this.todo.pop();
-    if (!el.isConnected) return; // removed meanwhile: the observer has what comes back
-    let run = '';
-    let own = false;
-    for (let c = el.firstChild; c; c = c.nextSibling) {
-      const t = c.nodeType;
-      if (t === 3) run += c.data;
-      else if (t === 1) {
-        if (!skipped(c) && INLINE.has(c.localName)) run += c.textContent;
-        else {
-          own = own || keyed(run);
-          run = '';
-          if (!skipped(c) && keyed(c.textContent)) this.todo.push(c);
-        }
-      }
-    }
-    if (own || keyed(run)) this.add(el, true);
-  }
-  // A block inside another block would be split twice: keep the outermost.
-  tops() {
-    const set = new Set(this.list);
-    return this.list.filter((b) => {
-      if (!b.isConnected) return false;
-      for (let p = b.parentNode; p; p = p.parentNode) if (set.has(p)) return false;
-      return true;
-    });
-  }
 }
 
 // Splits the text under `el` into runs at non-inline elements and skipped subtrees.
@@ -157,16 +105,6 @@ function attrsOf(roots) {
     for (const el of r.querySelectorAll(ATTR_SELECTOR)) if (!el.closest(skip)) out.push(el);
   }
   return out;
-}
-
-// Roots: elements, text nodes or shadow roots. Finds the text nodes with a digit with the
-// browser's own TreeWalker (fast, even cold), then splits only their blocks that can hold a
-// target into runs. Returns [runs, attributeElements].
-function collect(roots) {
-  const blocks = new Blocks();
-  for (const r of roots) blocks.root(r);
-  while (blocks.todo.length) blocks.step();
-  return [runsOf(blocks.tops()), attrsOf(roots)];
 }
 
 // Nodes added or changed by a batch of mutation records.
@@ -261,7 +199,72 @@ export function run(config, collector, queue, pre) {
   let observer = null;
 
   // ---- swapping ---------------------------------------------------------------------------
-  const swap = (roots) => apply(...collect(roots));
+  // Swaps under `roots` (elements, text nodes, shadow roots), yielding after each step so the
+  // first scan can run in slices; returns the swaps made. The blocks (run roots) worth
+  // splitting are found top-down, each subtree judged by its whole text with one native
+  // textContent, so the many subtrees without a target's digits (most of a page, even one full
+  // of prices, dates and times) are never walked node by node. `forced`: text nodes whose block
+  // is searched whatever its text (the loader's replay: their text is not the site's).
+  function* swapping(roots, forced) {
+    const seen = new Set();
+    const blocks = [];
+    const todo = [];
+    const add = (b, known) => {
+      if (!b || seen.has(b)) return;
+      seen.add(b);
+      if ((known || keyed(b.textContent)) && (b.nodeType === 11 || (b.nodeType === 1 && !b.closest(skip)))) blocks.push(b);
+    };
+    for (const t of forced) add(blockOf(t), true);
+    // Text or an inline element belongs to its block's runs; an element that is not inline (or
+    // a shadow root) starts a search of its own, when nothing above it is skipped.
+    for (const r of roots) {
+      if (!r || !r.isConnected) continue;
+      if (r.nodeType === 3 || (r.nodeType === 1 && INLINE.has(r.localName))) add(blockOf(r));
+      else if ((r.nodeType === 11 || (r.nodeType === 1 && !r.closest(skip))) && keyed(r.textContent)) todo.push(r);
+    }
+    // An element known to hold a key somewhere: its own runs (text and inline children between
+    // the elements that start or skip a run) make it a block; its other children holding a key
+    // are searched next. Such a run's text is never missing a piece of the run `walk` makes, so
+    // nothing that can hold a target is passed over.
+    while (todo.length) {
+      const el = todo.pop();
+      if (!el.isConnected) continue; // removed meanwhile: the observer has what comes back
+      let run = '';
+      let own = false;
+      for (let c = el.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType === 3) run += c.data;
+        else if (c.nodeType === 1) {
+          if (!skipped(c) && INLINE.has(c.localName)) run += c.textContent;
+          else {
+            own = own || keyed(run);
+            run = '';
+            if (!skipped(c) && keyed(c.textContent)) todo.push(c);
+          }
+        }
+      }
+      if (own || keyed(run)) add(el, true);
+      yield;
+    }
+    // A block inside another block would be split twice: keep the outermost.
+    const set = new Set(blocks);
+    const tops = blocks.filter((b) => {
+      if (!b.isConnected) return false;
+      for (let p = b.parentNode; p; p = p.parentNode) if (set.has(p)) return false;
+      return true;
+    });
+    // Then a few blocks at a time (the attributes with the first).
+    const els = attrsOf(roots);
+    const all = [];
+    for (let at = 0; !at || at < tops.length; yield) all.push(...apply(runsOf(tops.slice(at, (at += 8))), at > 8 ? [] : els));
+    return all;
+  }
+  const swap = (roots) => {
+    const g = swapping(roots, []);
+    for (;;) {
+      const r = g.next();
+      if (r.done) return r.value;
+    }
+  };
   function apply(runs, els) {
     const attrs = [];
     const where = [];
@@ -289,38 +292,20 @@ export function run(config, collector, queue, pre) {
   chan.port1.onmessage = () => next.shift()();
   const later = (f) => {
     const s = w.scheduler;
-    if (s && s.yield) s.yield().then(f);
-    else { next.push(f); chan.port2.postMessage(0); }
+    const g = () => {
+      try { f(); } catch (e) { console.error('[ringtrail] ' + ((e && e.message) || e)); } // a task of ours never throws at the page
+    };
+    if (s && s.yield) s.yield().then(g);
+    else { next.push(g); chan.port2.postMessage(0); }
   };
 
-  // The whole page, in slices (SLICE_MS): first the blocks that can hold a target (see
-  // Blocks), then those blocks are swapped a few at a time. What the page adds or removes
-  // meanwhile is the observer's (started first). Calls `done` when the page is done; `end`: when
-  // the first slice must stop (by default SLICE_MS from now).
+  // The whole page, in slices of at most SLICE_MS (the first one ends at `end`). What the page
+  // adds or removes meanwhile is the observer's (started first). Calls `done` when done.
   function scan(done, end) {
-    const root = d.documentElement;
-    const blocks = new Blocks();
-    if (orig) for (const t of orig.keys()) blocks.add(blockOf(t), true); // their text is ours now
-    blocks.root(root);
-    let list = null;
-    let els = null;
-    let at = 0;
+    const g = swapping([d.documentElement], orig ? [...orig.keys()] : []);
     const slice = (end = performance.now() + SLICE_MS) => {
-      if (!list) {
-        while (blocks.todo.length) {
-          blocks.step();
-          if (performance.now() > end) return later(slice);
-        }
-        list = blocks.tops();
-        els = attrsOf([root]);
-        if (performance.now() > end) return later(slice);
-      }
-      do {
-        apply(runsOf(list.slice(at, (at += 8))), els);
-        els = [];
-      } while (at < list.length && performance.now() < end);
-      if (at < list.length) later(slice);
-      else done();
+      while (!g.next().done) if (performance.now() > end) return later(slice);
+      done();
     };
     slice(end);
   }
@@ -351,7 +336,9 @@ export function run(config, collector, queue, pre) {
     if (!json) return;
     for (const t of JSON.parse(json)) { fire('trigger', t); emit('trigger', t); }
   };
-  const navigate = (kind) => { triggers(call(OP_NAVIGATE, kind, 0, location.href, path())); flush(); };
+  // Navigations count once the first page view is recorded (see `start`).
+  let started = false;
+  const navigate = (kind) => { if (started) { triggers(call(OP_NAVIGATE, kind, 0, location.href, path())); flush(); } };
   const visibility = () => call(OP_VISIBILITY, +(d.visibilityState === 'visible'), +d.hasFocus());
 
   // ---- leases -----------------------------------------------------------------------------
@@ -452,12 +439,6 @@ export function run(config, collector, queue, pre) {
   heartbeats();
 
   visibility();
-  if (d.prerendering) {
-    call(OP_NAVIGATE, 6, 0, location.href, path());
-    d.addEventListener('prerenderingchange', () => { visibility(); navigate(7); }, { once: true });
-  } else {
-    navigate(0);
-  }
   ['pushState', 'replaceState'].forEach((name, i) => {
     const orig = history[name];
     if (typeof orig !== 'function') return;
@@ -520,10 +501,24 @@ export function run(config, collector, queue, pre) {
     if (data) { emit('lead', JSON.parse(data)); flush(); }
   }, true);
 
-  flush();
+  // The page view, then the calls queued before we were ready (through window.ringtrail, which
+  // the loader has set by then), then delivery: after the first scan, so the number a visitor
+  // sees comes first (as before, ringtrail:ready comes before the page view).
+  const start = () => {
+    started = true;
+    if (d.prerendering) {
+      call(OP_NAVIGATE, 6, 0, location.href, path());
+      d.addEventListener('prerenderingchange', () => { visibility(); navigate(7); }, { once: true });
+    } else {
+      navigate(0);
+    }
+    for (const args of queue) if (args[0] !== 'on') w.ringtrail(...args);
+    flush();
+  };
   // The first slice of the scan runs in this task, as far as the budget allows (no paint of the
   // site's number in between when it is enough), the rest in the next ones.
   scan(() => {
+    later(start);
     if (!parsing) ready();
     else if (d.readyState !== 'loading') scan(ready);
     else d.addEventListener('DOMContentLoaded', () => scan(ready), { once: true });
