@@ -179,9 +179,7 @@ impl Core {
         let mut swaps = String::new();
         if pools.is_empty() && numbers.iter().any(Option::is_some) {
             let until = match rule {
-                Some(_) => touch
-                    .at_ms
-                    .saturating_add(u64::from(config.attribution.days) * source::DAY_MS),
+                Some(_) => touch.at_ms + u64::from(config.attribution.days) * source::DAY_MS,
                 None => 1 << 53, // `default` numbers: until the config changes
             };
             json::push_u64(&mut swaps, until);
@@ -412,8 +410,8 @@ impl Core {
                     // One line, one tab: a number written across a line break is not replayed.
                     if stored > 0
                         && shown.len() < 2000
-                        && !s.before.contains(['\t', '\n'])
-                        && !shown.lines().any(|l| l == line)
+                        && s.before.bytes().all(|b| b >= b' ')
+                        && !shown.split('\n').any(|l| l == line)
                     {
                         shown.push('\n');
                         shown.push_str(&line);
