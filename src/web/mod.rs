@@ -176,17 +176,11 @@ impl Core {
         // What the next page's loader replays before the wasm arrives (see js/loader.js): a
         // header (until when this source holds, in ms; the noswap selectors) that `swap`
         // follows with this page's swaps. Only for fixed numbers: a pool number may change.
-        let mut swaps = String::new();
-        if pools.is_empty() && numbers.iter().any(Option::is_some) {
-            let until = match rule {
+        let replay =
+            (pools.is_empty() && numbers.iter().any(Option::is_some)).then(|| match rule {
                 Some(_) => touch.at_ms + u64::from(config.attribution.days) * source::DAY_MS,
                 None => 1 << 53, // `default` numbers: until the config changes
-            };
-            json::push_u64(&mut swaps, until);
-            swaps.push('\t');
-            swaps.push_str(&config.noswap.join(","));
-        }
-        store_set("swaps", &swaps);
+            });
         let visits = visits::Visits::new(&config.tracking, now);
         let mut core = Core {
             finder,
@@ -206,6 +200,13 @@ impl Core {
             start_lead: None,
             config,
         };
+        let mut swaps = String::new();
+        if let Some(until) = replay {
+            json::push_u64(&mut swaps, until);
+            swaps.push('\t');
+            swaps.push_str(&core.noswap());
+        }
+        store_set("swaps", &swaps);
         if core.allowed {
             core.alive(now);
         }
