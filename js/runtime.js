@@ -224,25 +224,31 @@ export function run(config, collector, queue, pre) {
     }
     // An element known to hold a key somewhere: its own runs (text and inline children between
     // the elements that start or skip a run) make it a block; its other children holding a key
-    // are searched next. Such a run's text is never missing a piece of the run `walk` makes, so
-    // nothing that can hold a target is passed over.
+    // are searched next (an only child without testing: html > body > main hold the same text).
+    // Such a run's text is never missing a piece of the run `walk` makes, so nothing that can
+    // hold a target is passed over.
     while (todo.length) {
       const el = todo.pop();
       if (!el.isConnected) continue; // removed meanwhile: the observer has what comes back
       let run = '';
       let own = false;
+      const kids = [];
       for (let c = el.firstChild; c; c = c.nextSibling) {
         if (c.nodeType === 3) run += c.data;
         else if (c.nodeType === 1) {
-          if (!skipped(c) && INLINE.has(c.localName)) run += c.textContent;
+          const skip = skipped(c);
+          if (!skip && INLINE.has(c.localName)) run += c.textContent;
           else {
             own = own || keyed(run);
             run = '';
-            if (!skipped(c) && keyed(c.textContent)) todo.push(c);
+            if (!skip) kids.push(c);
           }
         }
       }
-      if (own || keyed(run)) add(el, true);
+      own = own || keyed(run);
+      if (own) add(el, true);
+      if (kids.length === 1 && !own) todo.push(kids[0]);
+      else for (const c of kids) if (keyed(c.textContent)) todo.push(c);
       yield;
     }
     // A block inside another block would be split twice: keep the outermost.
