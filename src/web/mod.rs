@@ -407,7 +407,9 @@ impl Core {
                 }
                 for s in &plan.swaps {
                     self.swap_json(&mut swaps, s.target, &s.after);
-                    let line = [s.before.as_str(), "\t", &s.after].concat();
+                    let mut line = s.before.clone();
+                    line.push('\t');
+                    line.push_str(&s.after);
                     // One line, one tab: a number written across a line break is not replayed.
                     if stored > 0
                         && shown.len() < 2000
