@@ -193,3 +193,15 @@ impl Core {
         }
     }
 }
+
+impl Core {
+    /// When the first of this page's leases lapses (`u64::MAX` without pool numbers); `None`
+    /// while one is pending or has no lease (its fallback stands in: the next page asks again).
+    pub(super) fn leases_until(&self) -> Option<u64> {
+        let mut until = u64::MAX;
+        for s in &self.leases.slots {
+            until = until.min(s.lease.as_ref().filter(|_| !s.pending)?.expires_at_ms);
+        }
+        Some(until)
+    }
+}

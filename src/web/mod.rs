@@ -100,6 +100,8 @@ pub struct Core {
     drop_param: Option<String>,
     /// The email-link lead made at start, for the `on('lead')` listeners.
     start_lead: Option<String>,
+    /// Until when this visit's source holds (ms), for the replay header (`store_replay`).
+    replay_until: u64,
 }
 
 fn error_message(errs: &[crate::config::ConfigError]) -> String {
@@ -173,14 +175,11 @@ impl Core {
                 NumberChoice::Pool(name) => pools.push((*target, name.clone())),
             }
         }
-        // What the next page's loader replays before the wasm arrives (see js/loader.js): a
-        // header (until when this source holds, in ms; the noswap selectors) that `swap`
-        // follows with this page's swaps. Only for fixed numbers: a pool number may change.
-        let replay =
-            (pools.is_empty() && numbers.iter().any(Option::is_some)).then(|| match rule {
-                Some(_) => touch.at_ms + u64::from(config.attribution.days) * source::DAY_MS,
-                None => 1 << 53, // `default` numbers: until the config changes
-            });
+        // Until when this visit's numbers hold, for the next page's loader (`store_replay`).
+        let replay_until = match rule {
+            Some(_) => touch.at_ms + u64::from(config.attribution.days) * source::DAY_MS,
+            None => 1 << 53, // `default` numbers: until the config changes
+        };
         let visits = visits::Visits::new(&config.tracking, now);
         let mut core = Core {
             finder,
@@ -198,19 +197,14 @@ impl Core {
             leases: leases::Leases::default(),
             drop_param: None,
             start_lead: None,
+            replay_until,
             config,
         };
-        let mut swaps = String::new();
-        if let Some(until) = replay {
-            json::push_u64(&mut swaps, until);
-            swaps.push('\t');
-            swaps.push_str(&core.noswap());
-        }
-        store_set("swaps", &swaps);
         if core.allowed {
             core.alive(now);
         }
         core.prepare_leases(pools);
+        core.store_replay(false);
         core.email_link(href);
         Ok(core)
     }
@@ -263,7 +257,13 @@ impl Core {
             }
             op::CALL_CLICK => self.call_click(arg()),
             op::LEASE_REQUESTS => Some(self.lease_requests()),
-            op::LEASE_ANSWER => yes(self.lease_answer(n as usize, m as u16, arg())),
+            op::LEASE_ANSWER => {
+                let shown = self.lease_answer(n as usize, m as u16, arg());
+                if shown {
+                    self.store_replay(true);
+                }
+                yes(shown)
+            }
             op::HEARTBEATS => Some(self.heartbeats()),
             op::HEARTBEAT_MS => Some(self.heartbeat_ms()).filter(|ms| *ms > 0).map(number),
             op::HEARTBEAT_ANSWER => {
@@ -411,8 +411,9 @@ impl Core {
                     line.push('\t');
                     line.push_str(&s.after);
                     // One line, one tab: a number written across a line break is not replayed.
-                    if stored > 0
-                        && shown.len() < 2000
+                    // Kept under an empty header too (a lease still pending): `store_replay`
+                    // writes the header once the lease is known.
+                    if shown.len() < 2000
                         && s.before.bytes().all(|b| b >= b' ')
                         && !shown.split('\n').any(|l| l == line)
                     {
@@ -608,6 +609,34 @@ fn item(out: &mut String, f: impl FnOnce(&mut String)) {
     out.push('[');
     f(out);
     out.push(']');
+}
+
+impl Core {
+    /// What the next page's loader replays before the wasm arrives (see js/loader.js): a header
+    /// (until when these numbers hold, in ms; the noswap selectors) that `swap` follows with
+    /// this page's swaps as displayed. Pool numbers count once their lease is known, and only
+    /// until it lapses; while one is pending (or the pool's fallback stands in) nothing is
+    /// replayed, since the next page may show another number. `keep`: rewrite the header and
+    /// keep the lines this page has added.
+    fn store_replay(&self, keep: bool) {
+        let until = self.replay_until.min(self.leases_until().unwrap_or(0));
+        let mut out = String::new();
+        if until > now_ms() && self.numbers.iter().any(Option::is_some) {
+            json::push_u64(&mut out, until);
+            out.push('\t');
+            out.push_str(&self.noswap());
+            if keep {
+                if let Some((_, lines)) = store_get("swaps")
+                    .as_deref()
+                    .and_then(|s| s.split_once('\n'))
+                {
+                    out.push('\n');
+                    out.push_str(lines);
+                }
+            }
+        }
+        store_set("swaps", &out);
+    }
 }
 
 /// A tab that has not said it is alive for this long has closed, crashed or been frozen: its

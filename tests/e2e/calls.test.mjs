@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, startCollector, launch, newPage, storedEvents, eventually } from './harness.mjs';
+import { paintedFrames, describe } from './dni-helpers.mjs';
 
 const BIN = process.env.RINGTRAIL_BIN || join(ROOT, 'target/debug/ringtrail');
 const CONFIG = join(ROOT, 'www/ringtrail/config.json');
@@ -229,6 +230,25 @@ test('a returning visitor sees their number at once (first ready, no lease round
     assert.equal(page.leaseRequests.length, 0, `${step}: the stored lease is used, no new lease request`);
     assert.deepEqual(page.uncaught, []);
     assert.deepEqual(ownErrors(page), []);
+  }
+});
+
+test('first paint: a returning pool visitor never sees the site number painted before their leased number', async (t) => {
+  const collector = await demoCollector(t);
+  const first = await visitor(t, collector);
+  assert.ok(POOL.includes(first.number));
+  // The next pages replay what the last one showed (js/loader.js), the leased number included
+  // once the lease is known (the page that leased it writes the replay header on the answer).
+  for (const step of ['second page', 'third page']) {
+    const { page, frames, fcp } = await paintedFrames(first.ctx, collector.url, '/test/flicker.html');
+    t.diagnostic(`${step}: ${describe(frames, fcp)}`);
+    const phones = frames.map((f) => f.phone).filter((p) => p !== null && p !== '(hidden)');
+    assert.ok(phones.length > 0, `${step}: no frame showed #phone`);
+    assert.deepEqual([...new Set(phones)], [first.number], `${step}: ${describe(frames, fcp)}`);
+    const frees = frames.map((f) => f.free).filter((p) => p !== null && p !== '(hidden)');
+    assert.deepEqual([...new Set(frees)], [FREEDIAL_DISPLAY], `${step}: ${describe(frames, fcp)}`);
+    assert.equal(page.leaseRequests?.length ?? 0, 0);
+    await page.close();
   }
 });
 

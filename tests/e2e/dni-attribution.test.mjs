@@ -3,21 +3,12 @@
 // replaces it, a direct visit never does; blocked storage still swaps; and a returning visitor
 // should never see the site's own number painted first.
 // Fixtures: www/index.html, www/pricing.html, www/test/flicker.html.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, launch, newPage, storedEvents, eventually } from './harness.mjs';
-import { CAMPAIGN, GCLID, open, html, settle } from './dni-helpers.mjs';
+import { suite, newPage, storedEvents, eventually } from './harness.mjs';
+import { CAMPAIGN, GCLID, open, html, settle, paintedFrames, describe } from './dni-helpers.mjs';
 
-let collector;
-let browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const { collector, browser } = await suite();
 
 /** A later visit: a new tab in the same browser profile. */
 async function visit(ctx, path, opts = {}) {
@@ -154,50 +145,11 @@ for (const [what, init] of Object.entries(BLOCKED_STORAGE)) {
   });
 }
 
-/**
- * Opens `path` in `ctx` and records, right before every frame (rAF runs right before paint) until
- * two frames after `ringtrail:ready`, what the visitor sees of #phone and #free (null: not in
- * the DOM yet, '(hidden)'). Returns { page, frames: [{t, phone, free}], fcp }.
- */
-async function paintedFrames(ctx, path) {
-  const page = await newPage(ctx);
-  await page.addInitScript(() => {
-    const log = (window.__frames = []);
-    window.__fcp = null;
-    try {
-      new PerformanceObserver((l) => {
-        for (const e of l.getEntries()) if (e.name === 'first-contentful-paint') window.__fcp = e.startTime;
-      }).observe({ type: 'paint', buffered: true });
-    } catch {}
-    const seen = (id) => {
-      const el = document.getElementById(id);
-      if (!el) return null;
-      return getComputedStyle(el).visibility !== 'hidden' && el.getClientRects().length ? el.textContent : '(hidden)';
-    };
-    let after = 0;
-    const tick = () => {
-      log.push({ t: performance.now(), phone: seen('phone'), free: seen('free') });
-      if (window.__rt?.ready) after += 1;
-      if (after < 3 && performance.now() < 10000) requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  });
-  await page.goto(`${collector.url}${path}`);
-  await page.waitForFunction(() => window.__rt.ready && window.__frames.length > 2);
-  const { frames, fcp } = await page.evaluate(() => ({ frames: window.__frames, fcp: window.__fcp }));
-  return { page, frames, fcp };
-}
-
-/** What was painted, for the diagnostic line: "t ms: phone / free" per distinct frame. */
-const describe = (frames, fcp) => `FCP ${fcp?.toFixed(1)} ms; frames: ` + frames
-  .filter((f, i) => i === 0 || f.phone !== frames[i - 1].phone || f.free !== frames[i - 1].free)
-  .map((f) => `${f.t.toFixed(1)} ms ${f.phone} / ${f.free}`).join(', ');
-
 test('first paint: a returning visitor never sees the site number (nor any other) painted before the tracking number', async (t) => {
   const ctx = await browser.newContext();
   // A campaign visit on another page leaves the swaps the loader replays on the next one.
   await (await visit(ctx, '/index.html?utm_source=campaign')).close();
-  const { page, frames, fcp } = await paintedFrames(ctx, '/test/flicker.html');
+  const { page, frames, fcp } = await paintedFrames(ctx, collector.url, '/test/flicker.html');
   t.diagnostic(describe(frames, fcp));
   const painted = frames.filter((f) => f.phone !== null && f.phone !== '(hidden)');
   assert.ok(painted.length > 0, 'no frame showed #phone');
@@ -217,7 +169,7 @@ test('first paint: a returning visitor with a new paid click never sees the numb
   const ctx = await browser.newContext();
   await (await visit(ctx, '/index.html?utm_source=campaign')).close();
   // The URL may bring a new source: the loader replays nothing, Core decides first.
-  const { page, frames, fcp } = await paintedFrames(ctx, '/test/flicker.html?gclid=x');
+  const { page, frames, fcp } = await paintedFrames(ctx, collector.url, '/test/flicker.html?gclid=x');
   t.diagnostic(describe(frames, fcp));
   assert.ok(!frames.some((f) => /5555/.test(f.phone + f.free)), describe(frames, fcp));
   assert.equal(await page.textContent('#phone'), '03-9999-0001');

@@ -42,3 +42,42 @@ export const swapCount = async (page) => (await page.rt()).swaps.length;
 
 /** Lets the MutationObserver and any stray work run; used before "nothing more happened" checks. */
 export const settle = (page, ms = 300) => page.waitForTimeout(ms);
+
+/**
+ * Opens `base` + `path` in `ctx` and records, right before every frame (rAF runs right before paint) until
+ * two frames after `ringtrail:ready`, what the visitor sees of #phone and #free (null: not in
+ * the DOM yet, '(hidden)'). Returns { page, frames: [{t, phone, free}], fcp }.
+ */
+export async function paintedFrames(ctx, base, path) {
+  const page = await newPage(ctx);
+  await page.addInitScript(() => {
+    const log = (window.__frames = []);
+    window.__fcp = null;
+    try {
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) if (e.name === 'first-contentful-paint') window.__fcp = e.startTime;
+      }).observe({ type: 'paint', buffered: true });
+    } catch {}
+    const seen = (id) => {
+      const el = document.getElementById(id);
+      if (!el) return null;
+      return getComputedStyle(el).visibility !== 'hidden' && el.getClientRects().length ? el.textContent : '(hidden)';
+    };
+    let after = 0;
+    const tick = () => {
+      log.push({ t: performance.now(), phone: seen('phone'), free: seen('free') });
+      if (window.__rt?.ready) after += 1;
+      if (after < 3 && performance.now() < 10000) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await page.goto(`${base}${path}`);
+  await page.waitForFunction(() => window.__rt.ready && window.__frames.length > 2);
+  const { frames, fcp } = await page.evaluate(() => ({ frames: window.__frames, fcp: window.__fcp }));
+  return { page, frames, fcp };
+}
+
+/** What was painted, for the diagnostic line: "t ms: phone / free" per distinct frame. */
+export const describe = (frames, fcp) => `FCP ${fcp?.toFixed(1)} ms; frames: ` + frames
+  .filter((f, i) => i === 0 || f.phone !== frames[i - 1].phone || f.free !== frames[i - 1].free)
+  .map((f) => `${f.t.toFixed(1)} ms ${f.phone} / ${f.free}`).join(', ');
