@@ -655,13 +655,24 @@ pub fn parse_utc_offset(text: &str) -> Option<i32> {
         b'-' => (-1, text.get(1..)?),
         _ => return None,
     };
-    let digits: Vec<u8> = rest.bytes().filter(|b| *b != b':').collect();
-    if digits.len() != 4 || !digits.iter().all(u8::is_ascii_digit) || rest.len() > 5 {
+    // Four digits, any ':' skipped, at most five bytes: read as one number `hhmm` (no `Vec` of
+    // the digits, no filter iterator).
+    if rest.len() > 5 {
         return None;
     }
-    let n = |i: usize| i32::from(digits[i] - b'0');
-    let (h, m) = (n(0) * 10 + n(1), n(2) * 10 + n(3));
-    (h <= 14 && m < 60).then_some(sign * (h * 60 + m))
+    let (mut hhmm, mut digits) = (0, 0);
+    for b in rest.bytes() {
+        if b == b':' {
+            continue;
+        }
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        hhmm = hhmm * 10 + i32::from(b - b'0');
+        digits += 1;
+    }
+    let (h, m) = (hhmm / 100, hhmm % 100);
+    (digits == 4 && h <= 14 && m < 60).then_some(sign * (h * 60 + m))
 }
 
 /// Whether errors carry hints ("did you mean", how to write a value). The shipped snippet
