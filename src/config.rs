@@ -693,14 +693,6 @@ fn text(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str).map(|s| s.trim().into())
 }
 
-fn whole(v: Option<&Value>, default: u32) -> u32 {
-    v.and_then(Value::as_u32).unwrap_or(default)
-}
-
-fn flag(v: Option<&Value>, default: bool) -> bool {
-    v.and_then(Value::as_bool).unwrap_or(default)
-}
-
 /// Whether a choice (checked where it was read) is `word`; the other word, or none, is the
 /// default.
 fn is(v: Option<&Value>, word: &str) -> bool {
@@ -757,6 +749,30 @@ impl Reader {
         self.check(v, kind);
         self.leave(len);
         Some(v)
+    }
+
+    /// The strings at `key` of `obj`, checked as `Strs` (one call per field instead of two).
+    fn patterns(&mut self, obj: &Value, key: &str) -> Vec<String> {
+        strings(self.at(obj, key, &STRS))
+    }
+
+    /// The trimmed string at `key` of `obj`, checked as `Str`.
+    fn text(&mut self, obj: &Value, key: &str) -> Option<String> {
+        text(self.at(obj, key, &Kind::Str))
+    }
+
+    /// The whole number at `key` of `obj`, checked to be from `min` to `max`, or `default`.
+    fn whole(&mut self, obj: &Value, key: &str, min: u32, max: u32, default: u32) -> u32 {
+        self.at(obj, key, &Kind::Whole(min, max))
+            .and_then(Value::as_u32)
+            .unwrap_or(default)
+    }
+
+    /// The boolean at `key` of `obj`, or `default`.
+    fn flag(&mut self, obj: &Value, key: &str, default: bool) -> bool {
+        self.at(obj, key, &Kind::Bool)
+            .and_then(Value::as_bool)
+            .unwrap_or(default)
     }
 
     /// Like [`Reader::at`], and missing from an object is an error (an empty hint says nothing
@@ -1098,7 +1114,7 @@ impl Reader {
                 let at = self.enter("fallback");
                 let fallback = self.phone(fallback, region);
                 self.leave(at);
-                let idle_minutes = whole(self.at(pv, "idle_minutes", &Kind::Whole(1, 1440)), 15);
+                let idle_minutes = self.whole(pv, "idle_minutes", 1, 1440, 15);
                 if let Some(fallback) = fallback {
                     pools.push((
                         name.clone(),
@@ -1137,19 +1153,19 @@ impl Reader {
                     v => strings(v),
                 };
                 let matcher = SourceMatch {
-                    utm_source: strings(self.at(m, "utm_source", &STRS)),
-                    utm_medium: strings(self.at(m, "utm_medium", &STRS)),
-                    utm_campaign: strings(self.at(m, "utm_campaign", &STRS)),
-                    utm_term: strings(self.at(m, "utm_term", &STRS)),
-                    utm_content: strings(self.at(m, "utm_content", &STRS)),
+                    utm_source: self.patterns(m, "utm_source"),
+                    utm_medium: self.patterns(m, "utm_medium"),
+                    utm_campaign: self.patterns(m, "utm_campaign"),
+                    utm_term: self.patterns(m, "utm_term"),
+                    utm_content: self.patterns(m, "utm_content"),
                     click_id,
-                    referrer_host: strings(self.at(m, "referrer_host", &STRS)),
+                    referrer_host: self.patterns(m, "referrer_host"),
                     referrer_group: strings(self.at(
                         m,
                         "referrer_group",
                         &Kind::Strs(REFERRER_GROUPS, "unknown referrer group"),
                     )),
-                    landing_path: strings(self.at(m, "landing_path", &STRS)),
+                    landing_path: self.patterns(m, "landing_path"),
                 };
                 self.leave(at);
                 let numbers = match self.required(
@@ -1181,14 +1197,14 @@ impl Reader {
                 let len = self.enter_index(i);
                 let t = self.object(Some(t), TRIGGER);
                 let name = text(self.required(t, "name", &Kind::Str, "")).unwrap_or_default();
-                let page = text(self.at(t, "page", &Kind::Str));
+                let page = self.text(t, "page");
                 let dwell_seconds = self
                     .at(t, "dwell_seconds", &Kind::Whole(0, 86_400))
                     .and_then(Value::as_u32);
                 let revisits = self
                     .at(t, "revisits", &Kind::Whole(0, 10_000))
                     .and_then(Value::as_u32);
-                let source = text(self.at(t, "source", &Kind::Str));
+                let source = self.text(t, "source");
                 if let Some(s) = &source {
                     if !sources.iter().any(|r| r.name == *s) {
                         let hint = suggest(s, &mut sources.iter().map(|r| r.name.as_str()));
@@ -1222,15 +1238,15 @@ impl Reader {
             } else {
                 AttributionModel::LastTouch
             },
-            days: whole(self.at(a, "days", &Kind::Whole(0, 730)), 30),
+            days: self.whole(a, "days", 0, 730, 30),
         };
         self.leave(len);
-        let noswap = strings(self.at(doc, "noswap", &STRS));
+        let noswap = self.patterns(doc, "noswap");
 
         let len = self.enter("leads");
         let l = self.object(doc.get("leads"), LEADS);
-        let forms = text(self.at(l, "forms", &Kind::Str));
-        let email_param = text(self.at(l, "email_param", &Kind::Str));
+        let forms = self.text(l, "forms");
+        let email_param = self.text(l, "email_param");
         let send = self.at(l, "send", &Kind::Choice(&["raw", "hashed"]));
         let leads = Leads {
             forms: forms.unwrap_or_else(|| "form[data-ringtrail-lead]".into()),
@@ -1252,8 +1268,8 @@ impl Reader {
             } else {
                 Consent::NotRequired
             },
-            respect_gpc: flag(self.at(p, "respect_gpc", &Kind::Bool), true),
-            respect_dnt: flag(self.at(p, "respect_dnt", &Kind::Bool), true),
+            respect_gpc: self.flag(p, "respect_gpc", true),
+            respect_dnt: self.flag(p, "respect_dnt", true),
         };
         self.leave(len);
 
@@ -1261,15 +1277,12 @@ impl Reader {
         let t = self.object(doc.get("tracking"), TRACKING);
         let midnight = self.at(t, "session_midnight", &Kind::Str);
         let tracking = Tracking {
-            strip_params: strings(self.at(t, "strip_params", &STRS)),
-            hash_routing: flag(self.at(t, "hash_routing", &Kind::Bool), false),
-            session_minutes: whole(self.at(t, "session_minutes", &Kind::Whole(1, 1440)), 30),
-            min_engaged_ms: whole(
-                self.at(t, "min_engaged_ms", &Kind::Whole(0, 3_600_000)),
-                1000,
-            ),
-            allow_automation: flag(self.at(t, "allow_automation", &Kind::Bool), false),
-            allow_localhost: flag(self.at(t, "allow_localhost", &Kind::Bool), false),
+            strip_params: self.patterns(t, "strip_params"),
+            hash_routing: self.flag(t, "hash_routing", false),
+            session_minutes: self.whole(t, "session_minutes", 1, 1440, 30),
+            min_engaged_ms: self.whole(t, "min_engaged_ms", 0, 3_600_000, 1000),
+            allow_automation: self.flag(t, "allow_automation", false),
+            allow_localhost: self.flag(t, "allow_localhost", false),
             session_midnight: self.utc_offset(midnight),
         };
         self.leave(len);
