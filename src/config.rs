@@ -812,6 +812,13 @@ impl Reader {
         v
     }
 
+    /// Enters `key` of `parent` and checks it as an object with `known` keys (see
+    /// [`Reader::object`]): the object, and the path length to leave back to.
+    fn open<'v>(&mut self, parent: &'v Value, key: &str, known: &[&str]) -> (&'v Value, usize) {
+        let len = self.enter(key);
+        (self.object(parent.get(key), known), len)
+    }
+
     /// The items of a list at the current path; anything else is reported as not `what`.
     fn list<'v>(&mut self, v: &'v Value, what: &str) -> &'v [Value] {
         match v {
@@ -1146,8 +1153,7 @@ impl Reader {
                 if !name.is_empty() && sources.iter().any(|s| s.name == name) {
                     self.err_at("name", "duplicate source name", "");
                 }
-                let at = self.enter("match");
-                let m = self.object(it.get("match"), MATCH);
+                let (m, at) = self.open(it, "match", MATCH);
                 let click_id = match self.at(m, "click_id", &Kind::ClickIds) {
                     Some(Value::Bool(true)) => CLICK_IDS.iter().map(|s| (*s).into()).collect(),
                     v => strings(v),
@@ -1229,8 +1235,7 @@ impl Reader {
             self.leave(outer);
         }
 
-        let len = self.enter("attribution");
-        let a = self.object(doc.get("attribution"), ATTRIBUTION);
+        let (a, len) = self.open(doc, "attribution", ATTRIBUTION);
         let model = self.at(a, "model", &Kind::Choice(&["first_touch", "last_touch"]));
         let attribution = Attribution {
             model: if is(model, "first_touch") {
@@ -1243,8 +1248,7 @@ impl Reader {
         self.leave(len);
         let noswap = self.patterns(doc, "noswap");
 
-        let len = self.enter("leads");
-        let l = self.object(doc.get("leads"), LEADS);
+        let (l, len) = self.open(doc, "leads", LEADS);
         let forms = self.text(l, "forms");
         let email_param = self.text(l, "email_param");
         let send = self.at(l, "send", &Kind::Choice(&["raw", "hashed"]));
@@ -1259,8 +1263,7 @@ impl Reader {
         };
         self.leave(len);
 
-        let len = self.enter("privacy");
-        let p = self.object(doc.get("privacy"), PRIVACY);
+        let (p, len) = self.open(doc, "privacy", PRIVACY);
         let consent = self.at(p, "consent", &Kind::Choice(&["required", "not_required"]));
         let privacy = Privacy {
             consent: if is(consent, "required") {
@@ -1273,8 +1276,7 @@ impl Reader {
         };
         self.leave(len);
 
-        let len = self.enter("tracking");
-        let t = self.object(doc.get("tracking"), TRACKING);
+        let (t, len) = self.open(doc, "tracking", TRACKING);
         let midnight = self.at(t, "session_midnight", &Kind::Str);
         let tracking = Tracking {
             strip_params: self.patterns(t, "strip_params"),
