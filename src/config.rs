@@ -524,56 +524,18 @@ enum Kind {
 
 const STRS: Kind = Kind::Strs(&[], "");
 
-/// The keys each object may have, in the order "did you mean" lists them.
-const TOP: &[&str] = &[
-    "$schema",
-    "site",
-    "region",
-    "targets",
-    "sources",
-    "default",
-    "pools",
-    "attribution",
-    "noswap",
-    "triggers",
-    "leads",
-    "privacy",
-    "tracking",
-];
-const MATCH: &[&str] = &[
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "click_id",
-    "referrer_host",
-    "referrer_group",
-    "landing_path",
-];
-const RULE: &[&str] = &["name", "match", "numbers"];
-const POOL_REF: &[&str] = &["pool"];
-const POOL: &[&str] = &["numbers", "fallback", "idle_minutes"];
-const ATTRIBUTION: &[&str] = &["model", "days"];
-const TRIGGER: &[&str] = &[
-    "name",
-    "page",
-    "dwell_seconds",
-    "revisits",
-    "source",
-    "once",
-];
-const LEADS: &[&str] = &["forms", "email_param", "send"];
-const PRIVACY: &[&str] = &["consent", "respect_gpc", "respect_dnt"];
-const TRACKING: &[&str] = &[
-    "strip_params",
-    "hash_routing",
-    "session_minutes",
-    "min_engaged_ms",
-    "allow_automation",
-    "allow_localhost",
-    "session_midnight",
-];
+/// The keys each object may have, separated by spaces, in the order "did you mean" lists them.
+/// One string per object rather than a slice of `&str`s: no pointer and length per key.
+const TOP: &str = "$schema site region targets sources default pools attribution noswap triggers leads privacy tracking";
+const MATCH: &str = "utm_source utm_medium utm_campaign utm_term utm_content click_id referrer_host referrer_group landing_path";
+const RULE: &str = "name match numbers";
+const POOL_REF: &str = "pool";
+const POOL: &str = "numbers fallback idle_minutes";
+const ATTRIBUTION: &str = "model days";
+const TRIGGER: &str = "name page dwell_seconds revisits source once";
+const LEADS: &str = "forms email_param send";
+const PRIVACY: &str = "consent respect_gpc respect_dnt";
+const TRACKING: &str = "strip_params hash_routing session_minutes min_engaged_ms allow_automation allow_localhost session_midnight";
 
 /// `"+09:00"`, `"-0530"`, `"Z"` → minutes east of UTC (at most ±14 h).
 pub fn parse_utc_offset(text: &str) -> Option<i32> {
@@ -793,7 +755,7 @@ impl Reader {
 
     /// Checks that `v`, when given, is an object with only `known` keys; returns it, or
     /// [`NULL`] when absent (whose members all read as missing).
-    fn object<'v>(&mut self, v: Option<&'v Value>, known: &[&str]) -> &'v Value {
+    fn object<'v>(&mut self, v: Option<&'v Value>, known: &str) -> &'v Value {
         let Some(v) = v else {
             return &NULL;
         };
@@ -802,10 +764,10 @@ impl Reader {
             return v;
         };
         for (k, _) in members {
-            if !known.contains(&k.as_str()) {
+            if !known.split(' ').any(|w| w == k) {
                 let mut m = String::from("unknown field ");
                 json::write_str(&mut m, k);
-                let hint = suggest(k, &mut known.iter().copied());
+                let hint = suggest(k, &mut known.split(' '));
                 self.err_at(k, &m, &hint);
             }
         }
@@ -814,7 +776,7 @@ impl Reader {
 
     /// Enters `key` of `parent` and checks it as an object with `known` keys (see
     /// [`Reader::object`]): the object, and the path length to leave back to.
-    fn open<'v>(&mut self, parent: &'v Value, key: &str, known: &[&str]) -> (&'v Value, usize) {
+    fn open<'v>(&mut self, parent: &'v Value, key: &str, known: &str) -> (&'v Value, usize) {
         let len = self.enter(key);
         (self.object(parent.get(key), known), len)
     }
