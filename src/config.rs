@@ -655,12 +655,6 @@ fn text(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str).map(|s| s.trim().into())
 }
 
-/// Whether a choice (checked where it was read) is `word`; the other word, or none, is the
-/// default.
-fn is(v: Option<&Value>, word: &str) -> bool {
-    v.and_then(Value::as_str) == Some(word)
-}
-
 /// The one pass. The path is one `String`: `enter` appends a key or index and returns the length
 /// to `leave` back to. Explicit calls rather than `at_key(key, |r| ...)` closures: each closure
 /// was its own copy of the code in the wasm.
@@ -735,6 +729,14 @@ impl Reader {
         self.at(obj, key, &Kind::Bool)
             .and_then(Value::as_bool)
             .unwrap_or(default)
+    }
+
+    /// Whether the choice at `key` of `obj`, checked to be one of `words`, is `word`; the other
+    /// word, or none, is the default.
+    fn is(&mut self, obj: &Value, key: &str, words: &'static [&'static str], word: &str) -> bool {
+        self.at(obj, key, &Kind::Choice(words))
+            .and_then(Value::as_str)
+            == Some(word)
     }
 
     /// Like [`Reader::at`], and missing from an object is an error (an empty hint says nothing
@@ -1179,7 +1181,11 @@ impl Reader {
                         self.err_at("source", "no source rule with this name", &hint);
                     }
                 }
-                let once = self.at(t, "once", &Kind::Choice(&["page_view", "session"]));
+                let once = if self.is(t, "once", &["page_view", "session"], "session") {
+                    TriggerOnce::Session
+                } else {
+                    TriggerOnce::PageView
+                };
                 self.leave(len);
                 triggers.push(Trigger {
                     name,
@@ -1187,20 +1193,15 @@ impl Reader {
                     dwell_seconds,
                     revisits,
                     source,
-                    once: if is(once, "session") {
-                        TriggerOnce::Session
-                    } else {
-                        TriggerOnce::PageView
-                    },
+                    once,
                 });
             }
             self.leave(outer);
         }
 
         let (a, len) = self.open(doc, "attribution", ATTRIBUTION);
-        let model = self.at(a, "model", &Kind::Choice(&["first_touch", "last_touch"]));
         let attribution = Attribution {
-            model: if is(model, "first_touch") {
+            model: if self.is(a, "model", &["first_touch", "last_touch"], "first_touch") {
                 AttributionModel::FirstTouch
             } else {
                 AttributionModel::LastTouch
@@ -1213,11 +1214,10 @@ impl Reader {
         let (l, len) = self.open(doc, "leads", LEADS);
         let forms = self.text(l, "forms");
         let email_param = self.text(l, "email_param");
-        let send = self.at(l, "send", &Kind::Choice(&["raw", "hashed"]));
         let leads = Leads {
             forms: forms.unwrap_or_else(|| "form[data-ringtrail-lead]".into()),
             email_param: email_param.unwrap_or_else(|| "rt_lid".into()),
-            send: if is(send, "hashed") {
+            send: if self.is(l, "send", &["raw", "hashed"], "hashed") {
                 LeadSend::Hashed
             } else {
                 LeadSend::Raw
@@ -1226,9 +1226,8 @@ impl Reader {
         self.leave(len);
 
         let (p, len) = self.open(doc, "privacy", PRIVACY);
-        let consent = self.at(p, "consent", &Kind::Choice(&["required", "not_required"]));
         let privacy = Privacy {
-            consent: if is(consent, "required") {
+            consent: if self.is(p, "consent", &["required", "not_required"], "required") {
                 Consent::Required
             } else {
                 Consent::NotRequired
@@ -1378,6 +1377,8 @@ mod tests {
              "pools.p.fallback: required (shown when the pool is exhausted or the collector is slow)"),
             (&format!(r#"{{{base},"triggers":[{{"name":"t","source":"ads"}}]}}"#),
              "triggers[0].source: no source rule with this name (expected one of: )"),
+            (&format!(r#"{{{base},"triggers":[{{"name":"t","once":"daily"}}]}}"#),
+             "triggers[0].once: unknown value \"daily\" (expected one of: page_view, session)"),
             (&format!(r#"{{{base},"privacy":{{"respect_gpc":"yes"}}}}"#),
              "privacy.respect_gpc: expected true or false, found a string"),
             (&format!(r#"{{{base},"tracking":{{"session_minutes":0}}}}"#),
