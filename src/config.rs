@@ -495,13 +495,15 @@ impl Config {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation. Why table-driven: the snippet ships this code, and one generic walk over a static
-// description of the config (types, required fields, ranges, choices, unknown keys) costs far
-// fewer wasm bytes than a hand-written check per field. A second, tolerant pass builds the typed
-// config and checks what needs more than the shape (phone numbers, references between parts).
+// Validation. Why one pass: the snippet ships this code, and reading each field once, checking
+// its shape where the typed config takes it, costs fewer wasm bytes than a walk over static
+// field tables followed by a second, typed walk. The shape of a leaf value is still described by
+// a small `Kind` (one generic `check`), and each object's keys by a plain list (one generic
+// unknown-field check). Errors are the same; those about shape come next to the semantic ones
+// (phone numbers, references between parts) instead of all before them.
 // ---------------------------------------------------------------------------------------------
 
-/// What a value must look like.
+/// What a leaf value must look like.
 enum Kind {
     /// A non-empty string.
     Str,
@@ -516,134 +518,24 @@ enum Kind {
     Whole(u32, u32),
     /// One of the words.
     Choice(&'static [&'static str]),
-    /// An object with these fields.
-    Object(&'static [Field]),
-    /// A list of values of a kind: what to call it, and whether it may be empty.
-    List(&'static Kind, &'static str, bool),
-    /// An object whose keys are names (pools, targets) and values of a kind.
-    Map(&'static Kind),
-    /// A phone number or `{"pool": NAME}` (the values of a `numbers` map).
-    Number,
-    /// Anything (`$schema`).
+    /// Anything here: the code that reads it checks it (lists, maps, objects).
     Any,
 }
 
-/// One field of an object; `required: Some(hint)` (an empty hint says nothing more).
-struct Field {
-    key: &'static str,
-    kind: Kind,
-    required: Option<&'static str>,
-}
-
-const fn opt(key: &'static str, kind: Kind) -> Field {
-    Field {
-        key,
-        kind,
-        required: None,
-    }
-}
-
-const fn req(key: &'static str, kind: Kind, hint: &'static str) -> Field {
-    Field {
-        key,
-        kind,
-        required: Some(hint),
-    }
-}
-
-const PHONES: Kind = Kind::List(&Kind::Str, "a list of phone numbers", false);
 const STRS: Kind = Kind::Strs(&[], "");
-const NUMBERS: Kind = Kind::Map(&Kind::Number);
 
-const MATCH: &[Field] = &[
-    opt("utm_source", STRS),
-    opt("utm_medium", STRS),
-    opt("utm_campaign", STRS),
-    opt("utm_term", STRS),
-    opt("utm_content", STRS),
-    opt("click_id", Kind::ClickIds),
-    opt("referrer_host", STRS),
-    opt(
-        "referrer_group",
-        Kind::Strs(REFERRER_GROUPS, "unknown referrer group"),
-    ),
-    opt("landing_path", STRS),
-];
-const RULE: &[Field] = &[
-    req("name", Kind::Str, "shown in reports, e.g. \"google-ads\""),
-    opt("match", Kind::Object(MATCH)),
-    req(
-        "numbers",
-        NUMBERS,
-        "target → tracking number, or {\"pool\": NAME}",
-    ),
-];
-const POOL_REF: &[Field] = &[req("pool", Kind::Str, "")];
-const POOL: &[Field] = &[
-    req("numbers", PHONES, ""),
-    req(
-        "fallback",
-        Kind::Str,
-        "shown when the pool is exhausted or the collector is slow",
-    ),
-    opt("idle_minutes", Kind::Whole(1, 1440)),
-];
-const ATTRIBUTION: &[Field] = &[
-    opt("model", Kind::Choice(&["first_touch", "last_touch"])),
-    opt("days", Kind::Whole(0, 730)),
-];
-const TRIGGER: &[Field] = &[
-    req("name", Kind::Str, ""),
-    opt("page", Kind::Str),
-    opt("dwell_seconds", Kind::Whole(0, 86_400)),
-    opt("revisits", Kind::Whole(0, 10_000)),
-    opt("source", Kind::Str),
-    opt("once", Kind::Choice(&["page_view", "session"])),
-];
-const LEADS: &[Field] = &[
-    opt("forms", Kind::Str),
-    opt("email_param", Kind::Str),
-    opt("send", Kind::Choice(&["raw", "hashed"])),
-];
-const PRIVACY: &[Field] = &[
-    opt("consent", Kind::Choice(&["required", "not_required"])),
-    opt("respect_gpc", Kind::Bool),
-    opt("respect_dnt", Kind::Bool),
-];
-const TRACKING: &[Field] = &[
-    opt("strip_params", STRS),
-    opt("hash_routing", Kind::Bool),
-    opt("session_minutes", Kind::Whole(1, 1440)),
-    opt("min_engaged_ms", Kind::Whole(0, 3_600_000)),
-    opt("allow_automation", Kind::Bool),
-    opt("allow_localhost", Kind::Bool),
-    opt("session_midnight", Kind::Str),
-];
-const TOP: &[Field] = &[
-    opt("$schema", Kind::Any),
-    req("site", Kind::Str, "a short id such as \"acme-jp\""),
-    req(
-        "region",
-        Kind::Str,
-        "the country of national numbers, e.g. \"JP\" or \"US\"",
-    ),
-    req("targets", PHONES, "the site's own numbers, as displayed"),
-    opt(
-        "sources",
-        Kind::List(&Kind::Object(RULE), "a list of source rules", true),
-    ),
-    opt("default", NUMBERS),
-    opt("pools", Kind::Map(&Kind::Object(POOL))),
-    opt("attribution", Kind::Object(ATTRIBUTION)),
-    opt("noswap", STRS),
-    opt(
-        "triggers",
-        Kind::List(&Kind::Object(TRIGGER), "a list of triggers", true),
-    ),
-    opt("leads", Kind::Object(LEADS)),
-    opt("privacy", Kind::Object(PRIVACY)),
-    opt("tracking", Kind::Object(TRACKING)),
-];
+/// The keys each object may have, separated by spaces, in the order "did you mean" lists them.
+/// One string per object rather than a slice of `&str`s: no pointer and length per key.
+const TOP: &str = "$schema site region targets sources default pools attribution noswap triggers leads privacy tracking";
+const MATCH: &str = "utm_source utm_medium utm_campaign utm_term utm_content click_id referrer_host referrer_group landing_path";
+const RULE: &str = "name match numbers";
+const POOL_REF: &str = "pool";
+const POOL: &str = "numbers fallback idle_minutes";
+const ATTRIBUTION: &str = "model days";
+const TRIGGER: &str = "name page dwell_seconds revisits source once";
+const LEADS: &str = "forms email_param send";
+const PRIVACY: &str = "consent respect_gpc respect_dnt";
+const TRACKING: &str = "strip_params hash_routing session_minutes min_engaged_ms allow_automation allow_localhost session_midnight";
 
 /// `"+09:00"`, `"-0530"`, `"Z"` → minutes east of UTC (at most ±14 h).
 pub fn parse_utc_offset(text: &str) -> Option<i32> {
@@ -655,13 +547,24 @@ pub fn parse_utc_offset(text: &str) -> Option<i32> {
         b'-' => (-1, text.get(1..)?),
         _ => return None,
     };
-    let digits: Vec<u8> = rest.bytes().filter(|b| *b != b':').collect();
-    if digits.len() != 4 || !digits.iter().all(u8::is_ascii_digit) || rest.len() > 5 {
+    // Four digits, any ':' skipped, at most five bytes: read as one number `hhmm` (no `Vec` of
+    // the digits, no filter iterator).
+    if rest.len() > 5 {
         return None;
     }
-    let n = |i: usize| i32::from(digits[i] - b'0');
-    let (h, m) = (n(0) * 10 + n(1), n(2) * 10 + n(3));
-    (h <= 14 && m < 60).then_some(sign * (h * 60 + m))
+    let (mut hhmm, mut digits) = (0, 0);
+    for b in rest.bytes() {
+        if b == b':' {
+            continue;
+        }
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        hhmm = hhmm * 10 + i32::from(b - b'0');
+        digits += 1;
+    }
+    let (h, m) = (hhmm / 100, hhmm % 100);
+    (digits == 4 && h <= 14 && m < 60).then_some(sign * (h * 60 + m))
 }
 
 /// Whether errors carry hints ("did you mean", how to write a value). The shipped snippet
@@ -729,16 +632,12 @@ fn suggest(word: &str, known: &mut dyn Iterator<Item = &str>) -> String {
     }
 }
 
-/// What a missing object reads as in the tolerant pass.
+/// What a missing object reads as.
 static NULL: Value = Value::Null;
 
-fn get<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    v.get(key)
-}
-
 /// The strings of a `Strs` field (tolerant: anything else gives none).
-fn strings(v: &Value, key: &str) -> Vec<String> {
-    let items = match get(v, key) {
+fn strings(v: Option<&Value>) -> Vec<String> {
+    let items = match v {
         Some(Value::Array(items)) => items.as_slice(),
         Some(one) => core::slice::from_ref(one),
         None => &[],
@@ -752,25 +651,11 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
     out
 }
 
-fn text(v: &Value, key: &str) -> Option<String> {
-    get(v, key).and_then(Value::as_str).map(|s| s.trim().into())
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(|s| s.trim().into())
 }
 
-fn whole(v: &Value, key: &str, default: u32) -> u32 {
-    get(v, key).and_then(Value::as_u32).unwrap_or(default)
-}
-
-fn flag(v: &Value, key: &str, default: bool) -> bool {
-    get(v, key).and_then(Value::as_bool).unwrap_or(default)
-}
-
-/// Whether a choice (validated by the first pass) is `word`; the other word, or none, is the
-/// default.
-fn is(v: &Value, key: &str, word: &str) -> bool {
-    get(v, key).and_then(Value::as_str) == Some(word)
-}
-
-/// Both passes. The path is one `String`: `enter` appends a key or index and returns the length
+/// The one pass. The path is one `String`: `enter` appends a key or index and returns the length
 /// to `leave` back to. Explicit calls rather than `at_key(key, |r| ...)` closures: each closure
 /// was its own copy of the code in the wasm.
 struct Reader {
@@ -812,18 +697,114 @@ impl Reader {
         self.path.truncate(len);
     }
 
-    /// `tracking.session_midnight`: `"+09:00"` / `"-05:00"` / `"Z"` → minutes east of UTC.
-    fn utc_offset(&mut self, tracking: &Value) -> Option<i32> {
-        let text = get(tracking, "session_midnight")?.as_str()?.trim();
+    /// The member `key` of `obj` (none when `obj` is not an object), its shape checked against
+    /// `kind` at its path.
+    fn at<'v>(&mut self, obj: &'v Value, key: &str, kind: &Kind) -> Option<&'v Value> {
+        let v = obj.get(key)?;
+        let len = self.enter(key);
+        self.check(v, kind);
+        self.leave(len);
+        Some(v)
+    }
+
+    /// The strings at `key` of `obj`, checked as `Strs` (one call per field instead of two).
+    fn patterns(&mut self, obj: &Value, key: &str) -> Vec<String> {
+        strings(self.at(obj, key, &STRS))
+    }
+
+    /// The trimmed string at `key` of `obj`, checked as `Str`.
+    fn text(&mut self, obj: &Value, key: &str) -> Option<String> {
+        text(self.at(obj, key, &Kind::Str))
+    }
+
+    /// The whole number at `key` of `obj`, checked to be from `min` to `max`, or `default`.
+    fn whole(&mut self, obj: &Value, key: &str, min: u32, max: u32, default: u32) -> u32 {
+        self.at(obj, key, &Kind::Whole(min, max))
+            .and_then(Value::as_u32)
+            .unwrap_or(default)
+    }
+
+    /// The boolean at `key` of `obj`, or `default`.
+    fn flag(&mut self, obj: &Value, key: &str, default: bool) -> bool {
+        self.at(obj, key, &Kind::Bool)
+            .and_then(Value::as_bool)
+            .unwrap_or(default)
+    }
+
+    /// Whether the choice at `key` of `obj`, checked to be one of `words`, is `word`; the other
+    /// word, or none, is the default.
+    fn is(&mut self, obj: &Value, key: &str, words: &'static [&'static str], word: &str) -> bool {
+        self.at(obj, key, &Kind::Choice(words))
+            .and_then(Value::as_str)
+            == Some(word)
+    }
+
+    /// Like [`Reader::at`], and missing from an object is an error (an empty hint says nothing
+    /// more). Missing from something else is not: that was reported as not an object.
+    fn required<'v>(
+        &mut self,
+        obj: &'v Value,
+        key: &str,
+        kind: &Kind,
+        hint: &str,
+    ) -> Option<&'v Value> {
+        let v = self.at(obj, key, kind);
+        if v.is_none() && matches!(obj, Value::Object(_)) {
+            self.err_at(key, "required", hint);
+        }
+        v
+    }
+
+    /// Checks that `v`, when given, is an object with only `known` keys; returns it, or
+    /// [`NULL`] when absent (whose members all read as missing).
+    fn object<'v>(&mut self, v: Option<&'v Value>, known: &str) -> &'v Value {
+        let Some(v) = v else {
+            return &NULL;
+        };
+        let Value::Object(members) = v else {
+            self.expected("an object", v);
+            return v;
+        };
+        for (k, _) in members {
+            if !known.split(' ').any(|w| w == k) {
+                let mut m = String::from("unknown field ");
+                json::write_str(&mut m, k);
+                let hint = suggest(k, &mut known.split(' '));
+                self.err_at(k, &m, &hint);
+            }
+        }
+        v
+    }
+
+    /// Enters `key` of `parent` and checks it as an object with `known` keys (see
+    /// [`Reader::object`]): the object, and the path length to leave back to.
+    fn open<'v>(&mut self, parent: &'v Value, key: &str, known: &str) -> (&'v Value, usize) {
+        let len = self.enter(key);
+        (self.object(parent.get(key), known), len)
+    }
+
+    /// The items of a list at the current path; anything else is reported as not `what`.
+    fn list<'v>(&mut self, v: &'v Value, what: &str) -> &'v [Value] {
+        match v {
+            Value::Array(items) => items,
+            _ => {
+                self.expected(what, v);
+                &[]
+            }
+        }
+    }
+
+    /// `tracking.session_midnight` (the path is at `tracking`): `"+09:00"` / `"-05:00"` / `"Z"`
+    /// → minutes east of UTC.
+    fn utc_offset(&mut self, v: Option<&Value>) -> Option<i32> {
+        let text = v?.as_str()?.trim();
         let parsed = parse_utc_offset(text);
         if parsed.is_none() && !text.is_empty() {
-            let len = self.enter("tracking");
             self.err_at(
                 "session_midnight",
                 "expected a UTC offset",
                 "like \"+09:00\" or \"-05:00\"",
             );
-            self.leave(len);
         }
         parsed
     }
@@ -844,7 +825,7 @@ impl Reader {
         }
     }
 
-    /// First pass: the shape of `v` against `kind`, reporting every mismatch.
+    /// The shape of the leaf `v` against `kind`, reporting every mismatch.
     fn check(&mut self, v: &Value, kind: &Kind) {
         match kind {
             Kind::Any => {}
@@ -882,52 +863,6 @@ impl Reader {
                 Value::Bool(false) => self.err("use true, a click id name, or a list of them", ""),
                 _ => self.strs(v, CLICK_IDS, "unknown click id"),
             },
-            Kind::List(item, what, may_be_empty) => match v {
-                Value::Array(items) if items.is_empty() && !may_be_empty => {
-                    self.err("must not be empty", "")
-                }
-                Value::Array(items) => {
-                    for (i, it) in items.iter().enumerate() {
-                        let len = self.enter_index(i);
-                        self.check(it, item);
-                        self.leave(len);
-                    }
-                }
-                _ => self.expected(what, v),
-            },
-            Kind::Number => match v {
-                Value::Object(_) => self.check(v, &Kind::Object(POOL_REF)),
-                _ => self.non_empty_str(v),
-            },
-            Kind::Map(_) | Kind::Object(_) => {
-                let Value::Object(members) = v else {
-                    self.expected("an object", v);
-                    return;
-                };
-                for (k, mv) in members {
-                    let len = self.enter(k);
-                    match kind {
-                        Kind::Map(item) => self.check(mv, item),
-                        Kind::Object(fields) => match fields.iter().find(|f| f.key == k) {
-                            Some(f) => self.check(mv, &f.kind),
-                            None => {
-                                let mut m = String::from("unknown field ");
-                                json::write_str(&mut m, k);
-                                self.err(&m, &suggest(k, &mut fields.iter().map(|f| f.key)));
-                            }
-                        },
-                        _ => {}
-                    }
-                    self.leave(len);
-                }
-                if let Kind::Object(fields) = kind {
-                    for f in fields.iter() {
-                        if let Some(hint) = f.required.filter(|_| v.get(f.key).is_none()) {
-                            self.err_at(f.key, "required", hint);
-                        }
-                    }
-                }
-            }
         }
     }
 
@@ -958,7 +893,7 @@ impl Reader {
         }
     }
 
-    /// Second pass: parses a phone number (validated as a string already).
+    /// Parses a phone number (its shape is checked by the caller).
     fn phone(&mut self, v: Option<&Value>, region: Option<Region>) -> Option<Replacement> {
         let written: String = v?.as_str()?.trim().into();
         match PhoneNumber::parse(&written, region?) {
@@ -977,50 +912,72 @@ impl Reader {
         }
     }
 
-    /// The list of phone numbers at `key` of `parent`, each parsed, duplicates reported with
-    /// `duplicate`.
+    /// The required, non-empty list of phone numbers at `key` of `parent`, each parsed,
+    /// duplicates reported with `duplicate`.
     fn phones(
         &mut self,
         parent: &Value,
         key: &str,
         region: Option<Region>,
         duplicate: &str,
+        hint: &str,
     ) -> Vec<Replacement> {
         let mut out: Vec<Replacement> = Vec::new();
+        let Some(v) = self.required(parent, key, &Kind::Any, hint) else {
+            return out;
+        };
         let len = self.enter(key);
-        if let Some(Value::Array(items)) = get(parent, key) {
-            for (i, it) in items.iter().enumerate() {
-                let len = self.enter_index(i);
-                if let Some(p) = self.phone(Some(it), region) {
-                    if out.iter().any(|o| o.number == p.number) {
-                        self.err(duplicate, "");
-                    } else {
-                        out.push(p);
-                    }
+        let items = self.list(v, "a list of phone numbers");
+        if items.is_empty() && matches!(v, Value::Array(_)) {
+            self.err("must not be empty", "");
+        }
+        for (i, it) in items.iter().enumerate() {
+            let len = self.enter_index(i);
+            self.non_empty_str(it);
+            if let Some(p) = self.phone(Some(it), region) {
+                if out.iter().any(|o| o.number == p.number) {
+                    self.err(duplicate, "");
+                } else {
+                    out.push(p);
                 }
-                self.leave(len);
             }
+            self.leave(len);
         }
         self.leave(len);
         out
     }
 
-    /// The `numbers` map at `key` of `parent` (a source rule or the document's `default`).
+    /// The `numbers` map `v` at `key` (of a source rule, or the document's `default`).
     fn numbers(
         &mut self,
-        parent: &Value,
+        v: &Value,
         key: &str,
         region: Option<Region>,
         targets: &[Target],
         pools: &[(String, Pool)],
     ) -> NumberMap {
         let mut map: NumberMap = Vec::new();
-        let Some(Value::Object(members)) = get(parent, key) else {
-            return map;
-        };
         let outer = self.enter(key);
+        let members = match v {
+            Value::Object(members) => members.as_slice(),
+            _ => {
+                self.expected("an object", v);
+                &[]
+            }
+        };
         for (key, nv) in members {
             let len = self.enter(key);
+            // A phone number, or `{"pool": NAME}`.
+            let pool = match nv {
+                Value::Object(_) => {
+                    self.object(Some(nv), POOL_REF);
+                    self.required(nv, "pool", &Kind::Str, "")
+                }
+                _ => {
+                    self.non_empty_str(nv);
+                    None
+                }
+            };
             let target = region
                 .and_then(|reg| PhoneNumber::parse(key, reg).ok())
                 .and_then(|n| targets.iter().position(|t| t.number == n));
@@ -1032,7 +989,7 @@ impl Reader {
                 None => {}
                 Some(ti) if map.iter().any(|(t, _)| *t == ti) => self.err("target given twice", ""),
                 Some(ti) => {
-                    let choice = match nv.get("pool") {
+                    let choice = match pool {
                         Some(name) => name.as_str().and_then(|n| {
                             if pools.iter().any(|(p, _)| p == n) {
                                 return Some(NumberChoice::Pool(n.into()));
@@ -1055,9 +1012,10 @@ impl Reader {
     }
 
     fn config(&mut self, doc: &Value) -> Config {
-        self.check(doc, &Kind::Object(TOP));
+        let doc = self.object(Some(doc), TOP);
 
-        let site = text(doc, "site").unwrap_or_default();
+        let site = text(self.required(doc, "site", &Kind::Str, "a short id such as \"acme-jp\""))
+            .unwrap_or_default();
         if !site.is_empty()
             && (site.len() > 64
                 || !site.bytes().all(|b| {
@@ -1070,7 +1028,13 @@ impl Reader {
                 "",
             );
         }
-        let region_text = get(doc, "region")
+        let region_text = self
+            .required(
+                doc,
+                "region",
+                &Kind::Str,
+                "the country of national numbers, e.g. \"JP\" or \"US\"",
+            )
             .and_then(Value::as_str)
             .map_or("", str::trim);
         let region = Region::from_code(region_text);
@@ -1083,7 +1047,13 @@ impl Reader {
         }
 
         let targets: Vec<Target> = self
-            .phones(doc, "targets", region, "duplicate target")
+            .phones(
+                doc,
+                "targets",
+                region,
+                "duplicate target",
+                "the site's own numbers, as displayed",
+            )
             .into_iter()
             .map(|p| Target {
                 written: p.written,
@@ -1092,21 +1062,37 @@ impl Reader {
             .collect();
 
         let mut pools: Vec<(String, Pool)> = Vec::new();
-        if let Some(Value::Object(members)) = get(doc, "pools") {
+        if let Some(v) = doc.get("pools") {
             let outer = self.enter("pools");
+            let members = match v {
+                Value::Object(members) => members.as_slice(),
+                _ => {
+                    self.expected("an object", v);
+                    &[]
+                }
+            };
             for (name, pv) in members {
                 let len = self.enter(name);
-                let numbers = self.phones(pv, "numbers", region, "duplicate number in the pool");
+                let pv = self.object(Some(pv), POOL);
+                let numbers =
+                    self.phones(pv, "numbers", region, "duplicate number in the pool", "");
+                let fallback = self.required(
+                    pv,
+                    "fallback",
+                    &Kind::Str,
+                    "shown when the pool is exhausted or the collector is slow",
+                );
                 let at = self.enter("fallback");
-                let fallback = self.phone(get(pv, "fallback"), region);
+                let fallback = self.phone(fallback, region);
                 self.leave(at);
+                let idle_minutes = self.whole(pv, "idle_minutes", 1, 1440, 15);
                 if let Some(fallback) = fallback {
                     pools.push((
                         name.clone(),
                         Pool {
                             numbers,
                             fallback,
-                            idle_minutes: whole(pv, "idle_minutes", 15),
+                            idle_minutes,
                         },
                     ));
                 }
@@ -1116,31 +1102,51 @@ impl Reader {
         }
 
         let mut sources: Vec<SourceRule> = Vec::new();
-        if let Some(Value::Array(items)) = get(doc, "sources") {
+        if let Some(v) = doc.get("sources") {
             let outer = self.enter("sources");
-            for (i, it) in items.iter().enumerate() {
+            for (i, it) in self.list(v, "a list of source rules").iter().enumerate() {
                 let len = self.enter_index(i);
-                let name = text(it, "name").unwrap_or_default();
+                let it = self.object(Some(it), RULE);
+                let name = text(self.required(
+                    it,
+                    "name",
+                    &Kind::Str,
+                    "shown in reports, e.g. \"google-ads\"",
+                ))
+                .unwrap_or_default();
                 if !name.is_empty() && sources.iter().any(|s| s.name == name) {
                     self.err_at("name", "duplicate source name", "");
                 }
-                let m = get(it, "match").unwrap_or(&NULL);
-                let click_id = match get(m, "click_id") {
+                let (m, at) = self.open(it, "match", MATCH);
+                let click_id = match self.at(m, "click_id", &Kind::ClickIds) {
                     Some(Value::Bool(true)) => CLICK_IDS.iter().map(|s| (*s).into()).collect(),
-                    _ => strings(m, "click_id"),
+                    v => strings(v),
                 };
                 let matcher = SourceMatch {
-                    utm_source: strings(m, "utm_source"),
-                    utm_medium: strings(m, "utm_medium"),
-                    utm_campaign: strings(m, "utm_campaign"),
-                    utm_term: strings(m, "utm_term"),
-                    utm_content: strings(m, "utm_content"),
+                    utm_source: self.patterns(m, "utm_source"),
+                    utm_medium: self.patterns(m, "utm_medium"),
+                    utm_campaign: self.patterns(m, "utm_campaign"),
+                    utm_term: self.patterns(m, "utm_term"),
+                    utm_content: self.patterns(m, "utm_content"),
                     click_id,
-                    referrer_host: strings(m, "referrer_host"),
-                    referrer_group: strings(m, "referrer_group"),
-                    landing_path: strings(m, "landing_path"),
+                    referrer_host: self.patterns(m, "referrer_host"),
+                    referrer_group: strings(self.at(
+                        m,
+                        "referrer_group",
+                        &Kind::Strs(REFERRER_GROUPS, "unknown referrer group"),
+                    )),
+                    landing_path: self.patterns(m, "landing_path"),
                 };
-                let numbers = self.numbers(it, "numbers", region, &targets, &pools);
+                self.leave(at);
+                let numbers = match self.required(
+                    it,
+                    "numbers",
+                    &Kind::Any,
+                    "target → tracking number, or {\"pool\": NAME}",
+                ) {
+                    Some(v) => self.numbers(v, "numbers", region, &targets, &pools),
+                    None => Vec::new(),
+                };
                 self.leave(len);
                 sources.push(SourceRule {
                     name,
@@ -1150,77 +1156,99 @@ impl Reader {
             }
             self.leave(outer);
         }
-        let default =
-            get(doc, "default").map(|_| self.numbers(doc, "default", region, &targets, &pools));
+        let default = doc
+            .get("default")
+            .map(|v| self.numbers(v, "default", region, &targets, &pools));
 
         let mut triggers = Vec::new();
-        if let Some(Value::Array(items)) = get(doc, "triggers") {
-            for (i, t) in items.iter().enumerate() {
-                let source = text(t, "source");
+        if let Some(v) = doc.get("triggers") {
+            let outer = self.enter("triggers");
+            for (i, t) in self.list(v, "a list of triggers").iter().enumerate() {
+                let len = self.enter_index(i);
+                let t = self.object(Some(t), TRIGGER);
+                let name = text(self.required(t, "name", &Kind::Str, "")).unwrap_or_default();
+                let page = self.text(t, "page");
+                let dwell_seconds = self
+                    .at(t, "dwell_seconds", &Kind::Whole(0, 86_400))
+                    .and_then(Value::as_u32);
+                let revisits = self
+                    .at(t, "revisits", &Kind::Whole(0, 10_000))
+                    .and_then(Value::as_u32);
+                let source = self.text(t, "source");
                 if let Some(s) = &source {
                     if !sources.iter().any(|r| r.name == *s) {
-                        let len = self.enter("triggers");
-                        json::push_index(&mut self.path, i);
                         let hint = suggest(s, &mut sources.iter().map(|r| r.name.as_str()));
                         self.err_at("source", "no source rule with this name", &hint);
-                        self.leave(len);
                     }
                 }
+                let once = if self.is(t, "once", &["page_view", "session"], "session") {
+                    TriggerOnce::Session
+                } else {
+                    TriggerOnce::PageView
+                };
+                self.leave(len);
                 triggers.push(Trigger {
-                    name: text(t, "name").unwrap_or_default(),
-                    page: text(t, "page"),
-                    dwell_seconds: get(t, "dwell_seconds").and_then(Value::as_u32),
-                    revisits: get(t, "revisits").and_then(Value::as_u32),
+                    name,
+                    page,
+                    dwell_seconds,
+                    revisits,
                     source,
-                    once: if is(t, "once", "session") {
-                        TriggerOnce::Session
-                    } else {
-                        TriggerOnce::PageView
-                    },
+                    once,
                 });
             }
+            self.leave(outer);
         }
 
-        let a = get(doc, "attribution").unwrap_or(&NULL);
+        let (a, len) = self.open(doc, "attribution", ATTRIBUTION);
         let attribution = Attribution {
-            model: if is(a, "model", "first_touch") {
+            model: if self.is(a, "model", &["first_touch", "last_touch"], "first_touch") {
                 AttributionModel::FirstTouch
             } else {
                 AttributionModel::LastTouch
             },
-            days: whole(a, "days", 30),
+            days: self.whole(a, "days", 0, 730, 30),
         };
-        let l = get(doc, "leads").unwrap_or(&NULL);
+        self.leave(len);
+        let noswap = self.patterns(doc, "noswap");
+
+        let (l, len) = self.open(doc, "leads", LEADS);
+        let forms = self.text(l, "forms");
+        let email_param = self.text(l, "email_param");
         let leads = Leads {
-            forms: text(l, "forms").unwrap_or_else(|| "form[data-ringtrail-lead]".into()),
-            email_param: text(l, "email_param").unwrap_or_else(|| "rt_lid".into()),
-            send: if is(l, "send", "hashed") {
+            forms: forms.unwrap_or_else(|| "form[data-ringtrail-lead]".into()),
+            email_param: email_param.unwrap_or_else(|| "rt_lid".into()),
+            send: if self.is(l, "send", &["raw", "hashed"], "hashed") {
                 LeadSend::Hashed
             } else {
                 LeadSend::Raw
             },
         };
-        let p = get(doc, "privacy").unwrap_or(&NULL);
+        self.leave(len);
+
+        let (p, len) = self.open(doc, "privacy", PRIVACY);
         let privacy = Privacy {
-            consent: if is(p, "consent", "required") {
+            consent: if self.is(p, "consent", &["required", "not_required"], "required") {
                 Consent::Required
             } else {
                 Consent::NotRequired
             },
-            respect_gpc: flag(p, "respect_gpc", true),
-            respect_dnt: flag(p, "respect_dnt", true),
+            respect_gpc: self.flag(p, "respect_gpc", true),
+            respect_dnt: self.flag(p, "respect_dnt", true),
         };
-        let t = get(doc, "tracking").unwrap_or(&NULL);
-        let session_midnight = self.utc_offset(t);
+        self.leave(len);
+
+        let (t, len) = self.open(doc, "tracking", TRACKING);
+        let midnight = self.at(t, "session_midnight", &Kind::Str);
         let tracking = Tracking {
-            strip_params: strings(t, "strip_params"),
-            hash_routing: flag(t, "hash_routing", false),
-            session_minutes: whole(t, "session_minutes", 30),
-            min_engaged_ms: whole(t, "min_engaged_ms", 1000),
-            allow_automation: flag(t, "allow_automation", false),
-            allow_localhost: flag(t, "allow_localhost", false),
-            session_midnight,
+            strip_params: self.patterns(t, "strip_params"),
+            hash_routing: self.flag(t, "hash_routing", false),
+            session_minutes: self.whole(t, "session_minutes", 1, 1440, 30),
+            min_engaged_ms: self.whole(t, "min_engaged_ms", 0, 3_600_000, 1000),
+            allow_automation: self.flag(t, "allow_automation", false),
+            allow_localhost: self.flag(t, "allow_localhost", false),
+            session_midnight: self.utc_offset(midnight),
         };
+        self.leave(len);
 
         Config {
             site,
@@ -1230,7 +1258,7 @@ impl Reader {
             default,
             pools,
             attribution,
-            noswap: strings(doc, "noswap"),
+            noswap,
             triggers,
             leads,
             privacy,
@@ -1349,6 +1377,8 @@ mod tests {
              "pools.p.fallback: required (shown when the pool is exhausted or the collector is slow)"),
             (&format!(r#"{{{base},"triggers":[{{"name":"t","source":"ads"}}]}}"#),
              "triggers[0].source: no source rule with this name (expected one of: )"),
+            (&format!(r#"{{{base},"triggers":[{{"name":"t","once":"daily"}}]}}"#),
+             "triggers[0].once: unknown value \"daily\" (expected one of: page_view, session)"),
             (&format!(r#"{{{base},"privacy":{{"respect_gpc":"yes"}}}}"#),
              "privacy.respect_gpc: expected true or false, found a string"),
             (&format!(r#"{{{base},"tracking":{{"session_minutes":0}}}}"#),
