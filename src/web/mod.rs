@@ -635,7 +635,7 @@ impl Core {
             let mut alive_key = String::from("alive:");
             alive_key.push_str(tab);
             let seen = store_get(&alive_key)
-                .and_then(|v| v.parse::<u64>().ok())
+                .and_then(|v| crate::url::parse_u64(&v))
                 .unwrap_or(0);
             if now.saturating_sub(seen) < TAB_GONE_MS {
                 continue;
