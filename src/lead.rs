@@ -197,13 +197,23 @@ pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str
     use FieldKind::*;
     let ty = input_type.trim_ascii().as_bytes();
     let ty_is = |list: &[u8]| one_of(list, &|p| p.eq_ignore_ascii_case(ty));
+    let ac = autocomplete.as_bytes();
     let ac_has = |list: &[u8]| {
-        autocomplete
-            .split_ascii_whitespace()
-            .any(|t| one_of(list, &|p| pattern_bytes(p, t.as_bytes())))
+        any_run(ac, u8::is_ascii_whitespace, &|t| {
+            one_of(list, &|p| pattern_bytes(p, t))
+        })
     };
     // Names compared with separators removed: "First-Name", "first_name", "firstName" alike.
-    let key = |s: &str| -> Vec<u8> { s.bytes().filter(u8::is_ascii_alphanumeric).collect() };
+    // (A push loop: `collect` would bring its own from-iterator code for this one use.)
+    let key = |s: &str| {
+        let mut k = Vec::new();
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() {
+                k.push(b);
+            }
+        }
+        k
+    };
     let keys = [key(name), key(id)];
     let any_key = |list: &[u8]| {
         keys.iter()
@@ -212,9 +222,9 @@ pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str
     // Whole words: runs of ASCII letters and digits.
     let any_word = |list: &[u8]| {
         [name, id].iter().any(|s| {
-            s.as_bytes()
-                .split(|b| !b.is_ascii_alphanumeric())
-                .any(|w| one_of(list, &|p| pattern_bytes(p, w)))
+            any_run(s.as_bytes(), |b| !b.is_ascii_alphanumeric(), &|w| {
+                one_of(list, &|p| pattern_bytes(p, w))
+            })
         })
     };
 
@@ -251,12 +261,19 @@ pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str
               url,bday,sex",
         ),
     ];
-    for t in autocomplete.split_ascii_whitespace() {
-        for (kind, list) in AUTOCOMPLETE {
-            if one_of(list, &|p| pattern_bytes(p, t.as_bytes())) {
-                return kind;
+    // The kind of the first token that names one (tokens in order, then kinds in order).
+    let hit = core::cell::Cell::new(None);
+    any_run(ac, u8::is_ascii_whitespace, &|t| {
+        AUTOCOMPLETE.iter().any(|&(kind, list)| {
+            let found = one_of(list, &|p| pattern_bytes(p, t));
+            if found {
+                hit.set(Some(kind));
             }
-        }
+            found
+        })
+    });
+    if let Some(kind) = hit.get() {
+        return kind;
     }
     if ty_is(b"email") {
         return Email;
@@ -284,7 +301,15 @@ pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str
 /// Whether `f` accepts one of the comma-separated entries of `list`.
 #[inline(never)]
 fn one_of(list: &[u8], f: &dyn Fn(&[u8]) -> bool) -> bool {
-    list.split(|&b| b == b',').any(f)
+    // The lists have no empty entries, so `any_run` skipping them changes nothing.
+    any_run(list, |&b| b == b',', f)
+}
+
+/// Whether `f` accepts one of the non-empty runs of `s` between bytes that `sep` accepts: the
+/// one splitter behind word lists, autocomplete tokens and name words (one copy of the code).
+#[inline(never)]
+fn any_run(s: &[u8], sep: fn(&u8) -> bool, f: &dyn Fn(&[u8]) -> bool) -> bool {
+    s.split(sep).any(|w| !w.is_empty() && f(w))
 }
 
 /// Whether `hay` contains `needle` (ASCII case-insensitive); a naive search is plenty for
