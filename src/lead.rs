@@ -141,23 +141,26 @@ pub fn normalize_name(input: &str) -> String {
     let folded = fold_width(input);
     let mut out = String::with_capacity(folded.len());
     let mut chars = 0;
-    for word in folded.split_whitespace() {
-        if chars >= 200 {
+    // One pass over the characters (no `split_whitespace` and `trim_end` searchers): a run of
+    // whitespace after some text becomes one space, written only when text follows, so
+    // nothing trails; a space that would be the 200th character is dropped with the rest.
+    let mut gap = false;
+    for c in folded.chars() {
+        if c.is_whitespace() {
+            gap = !out.is_empty();
+            continue;
+        }
+        if chars + usize::from(gap) >= 200 {
             break;
         }
-        if !out.is_empty() {
+        if gap {
             out.push(' ');
             chars += 1;
+            gap = false;
         }
-        for c in word.chars() {
-            if chars >= 200 {
-                break;
-            }
-            out.push(c);
-            chars += 1;
-        }
+        out.push(c);
+        chars += 1;
     }
-    out.truncate(out.trim_end().len());
     out
 }
 
