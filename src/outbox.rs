@@ -498,7 +498,7 @@ fn decode_event(line: &str) -> Option<Queued> {
     if !is_token(id) || !is_object(json) {
         return None;
     }
-    let (beacon, tab) = match tab.strip_prefix('=') {
+    let (beacon, tab) = match url::after_byte(tab, b'=') {
         Some(t) => (true, t),
         None => (false, tab),
     };
@@ -565,12 +565,27 @@ pub fn parse_retry_after(header: &str) -> Option<u32> {
 /// in lowercase 8-4-4-4-12 hex. 74 of the 80 random bits are used. Time-ordered ids keep the
 /// collector's index compact.
 pub fn uuid_v7(unix_ms: u64, random: &[u8; 10]) -> String {
-    let mut b = [0u8; 16];
-    b[..6].copy_from_slice(&unix_ms.to_be_bytes()[2..]);
-    b[6] = 0x70 | (random[0] & 0x0f); // version 7 + 4 bits of rand_a
-    b[7] = random[1];
-    b[8] = 0x80 | (random[2] & 0x3f); // variant 0b10 + 6 bits of rand_b
-    b[9..].copy_from_slice(&random[3..]);
+    // Byte by byte at constant indices: `copy_from_slice` would bring its length check.
+    let t = unix_ms.to_be_bytes();
+    let r = random;
+    let b = [
+        t[2],
+        t[3],
+        t[4],
+        t[5],
+        t[6],
+        t[7],
+        0x70 | (r[0] & 0x0f), // version 7 + 4 bits of rand_a
+        r[1],
+        0x80 | (r[2] & 0x3f), // variant 0b10 + 6 bits of rand_b
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+    ];
     let mut out = String::with_capacity(36);
     for (i, byte) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {

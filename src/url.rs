@@ -106,6 +106,13 @@ pub(crate) fn at(s: &str, i: usize) -> (&str, &str) {
     (a, b.get(1..).unwrap_or(""))
 }
 
+/// `s` without its first byte when that byte is `b` (ASCII): `strip_prefix` for the storage
+/// forms and queries, without core's generic pattern code.
+#[inline(never)]
+pub(crate) fn after_byte(s: &str, b: u8) -> Option<&str> {
+    (s.as_bytes().first() == Some(&b)).then(|| split_at(s, 1).1)
+}
+
 /// Splits at the first `sep`: (before, after); after is empty when `sep` is absent.
 #[inline(never)]
 pub(crate) fn cut(s: &str, sep: u8) -> (&str, &str) {
@@ -200,7 +207,7 @@ pub fn host(url: &str) -> String {
 /// without `=` is a name with an empty value.
 pub fn query_pairs(query: &str) -> QueryPairs<'_> {
     QueryPairs {
-        rest: query.strip_prefix('?').unwrap_or(query),
+        rest: after_byte(query, b'?').unwrap_or(query),
     }
 }
 
