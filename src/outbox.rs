@@ -225,7 +225,7 @@ impl Outbox {
         if json.len() > self.limits.max_event_bytes {
             return Err(PushError::TooLarge);
         }
-        if self.events.iter().any(|e| e.id == id) {
+        if self.has(id) {
             return Ok(());
         }
         // Raw line breaks can only be JSON whitespace (inside strings they are escaped), so
@@ -250,11 +250,18 @@ impl Outbox {
     pub fn absorb(&mut self, other: Outbox) {
         self.dropped = self.dropped.saturating_add(other.dropped);
         for e in other.events {
-            if !self.events.iter().any(|q| q.id == e.id) {
+            if !self.has(&e.id) {
                 self.events.push(Queued { claim: None, ..e });
             }
         }
         self.enforce_bounds();
+    }
+
+    /// Whether an event with this id is queued (one copy of the search for push, absorb and
+    /// decode).
+    #[inline(never)]
+    fn has(&self, id: &str) -> bool {
+        self.events.iter().any(|e| e.id == id)
     }
 
     fn enforce_bounds(&mut self) {
@@ -480,7 +487,7 @@ impl Outbox {
         (ob.dropped, ob.attempts, ob.retry_at_ms) = (dropped, attempts, retry_at_ms);
         for line in lines {
             match decode_event(line) {
-                Some(q) if !ob.events.iter().any(|e| e.id == q.id) => ob.events.push(q),
+                Some(q) if !ob.has(&q.id) => ob.events.push(q),
                 Some(_) => {}
                 None => ob.dropped = ob.dropped.saturating_add(1),
             }
