@@ -106,7 +106,7 @@ impl Core {
             let body = request_body(
                 &self.config.site,
                 &self.visitor,
-                &self.visits.session_id(),
+                self.visits.session_id(),
                 &s.pool,
                 &t.number.e164(),
                 &self.touch.rule,

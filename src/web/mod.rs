@@ -697,7 +697,7 @@ impl Core {
         let title = page_title();
         let ctx = Context {
             visitor: &self.visitor,
-            session: &session,
+            session,
             url: &url,
             referrer: &self.referrer,
             title: &title,

@@ -61,8 +61,8 @@ impl Visits {
     }
 
     /// The current session id.
-    pub fn session_id(&self) -> String {
-        self.session.id.clone()
+    pub fn session_id(&self) -> &str {
+        &self.session.id
     }
 
     /// Earlier sessions of this visitor.
@@ -160,7 +160,8 @@ impl Core {
         let mut out = String::new();
         if !fired.is_empty() {
             self.visits.touch(now_ms(), true);
-            let session = self.visits.session_id();
+            // A copy: `record` below needs `self` mutably.
+            let session = String::from(self.visits.session_id());
             out.push('[');
             for name in fired {
                 let mut o = ObjectWriter::new();
