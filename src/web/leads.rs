@@ -9,17 +9,25 @@ use crate::json::{self, ObjectWriter, Value};
 use crate::lead::{classify_field, FieldKind};
 use crate::phone::PhoneNumber;
 use crate::prelude::*;
+use crate::url;
 
 impl Core {
     /// A link from an email: `?rt_lid=TOKEN` becomes a lead event, and the runtime removes it
     /// from the address bar (it must not end up in bookmarks, shares or analytics).
     pub(super) fn email_link(&mut self, href: &str) {
         let param = self.config.leads.email_param.clone();
-        let token = crate::url::query_pairs(crate::url::split(href).query)
-            .find(|(k, _)| k.as_ref() == param.as_str())
-            .map(|(_, v)| v.into_owned())
-            .filter(|t| !t.is_empty());
-        if let Some(token) = token {
+        // The first parameter of that name, decoded (the raw pairs and `decoded`, which
+        // attribution uses too, rather than the `Iterator` of decoded pairs).
+        let mut pairs = url::query_pairs(url::split(href).query);
+        let token = loop {
+            let Some((k, v)) = pairs.next_raw() else {
+                return;
+            };
+            if url::percent_decode(k, true) == param.as_str() {
+                break url::decoded(v, true);
+            }
+        };
+        if !token.is_empty() {
             let data = self.send_lead(
                 "lead",
                 "email_link",
