@@ -408,8 +408,8 @@ fn compress(h: &mut [u32; 8], block: &[u8; 64]) {
 /// Lowercase hex SHA-256 of a (normalized) value's UTF-8: what `send: hashed` puts in events.
 pub fn sha256_hex(value: &str) -> String {
     let mut out = String::with_capacity(64);
-    for b in sha256(value.as_bytes()) {
-        push_hex_byte(&mut out, b);
+    for b in &sha256(value.as_bytes()) {
+        push_hex_byte(&mut out, *b);
     }
     out
 }

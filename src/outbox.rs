@@ -534,7 +534,9 @@ fn live(claim: &Option<Claim>, now_ms: u64, claim_ms: u64) -> bool {
 
 /// Whether `json` looks like one JSON object (`{...}`).
 fn is_object(json: &str) -> bool {
-    json.starts_with('{') && json.ends_with('}')
+    // Byte checks: `starts_with(char)` encodes the char to UTF-8 first.
+    let b = json.as_bytes();
+    b.first() == Some(&b'{') && b.last() == Some(&b'}')
 }
 
 /// [`url::parse_u64`] for a `u32`.
@@ -605,12 +607,11 @@ pub fn uuid_v7(unix_ms: u64, random: &[u8; 10]) -> String {
 
 /// Appends a byte as two lowercase hex digits.
 pub(crate) fn push_hex_byte(out: &mut String, b: u8) {
-    const HEX: &str = "0123456789abcdef";
-    for nibble in [b >> 4, b & 0x0f] {
-        // `push_str` of a one-byte slice: `push(char)` would carry the multi-byte encoder.
-        let i = usize::from(nibble);
-        out.push_str(HEX.get(i..i + 1).unwrap_or_default());
-    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // Both nibbles are below 16, so the indexing cannot fail; `String::push` is in the
+    // snippet anyway (no array iterator or `str::get` range checks here).
+    out.push(char::from(HEX[usize::from(b >> 4)]));
+    out.push(char::from(HEX[usize::from(b & 0x0f)]));
 }
 
 /// Whether `s` is a storable id: 1–64 characters of `A-Z a-z 0-9 - _`, starting with a letter
