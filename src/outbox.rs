@@ -403,7 +403,15 @@ impl Outbox {
             || ((400..500).contains(&code) && code != 408 && code != 429);
         if removes {
             let before = self.events.len();
-            self.events.retain(|e| !ids.contains(&e.id));
+            // `remove` as `enforce_bounds` does (no second removal routine for `retain`).
+            let mut i = 0;
+            while let Some(e) = self.events.get(i) {
+                if ids.contains(&e.id) {
+                    self.events.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
             let events = before - self.events.len();
             self.attempts = 0;
             self.retry_at_ms = 0;
