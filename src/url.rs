@@ -74,8 +74,9 @@ pub fn split(url: &str) -> UrlParts<'_> {
         } else {
             0
         };
-        let colon = authority.bytes().skip(host_end).position(|b| b == b':');
-        (parts.host, parts.port) = at(authority, colon.map_or(authority.len(), |i| host_end + i));
+        // `pos` gives the length when there is no port: `at` then leaves the port empty.
+        let colon = host_end + pos(split_at(authority, host_end).1, b':');
+        (parts.host, parts.port) = at(authority, colon);
     }
     parts.path = rest;
     parts
