@@ -62,12 +62,11 @@ pub fn split(url: &str) -> UrlParts<'_> {
         let after = split_at(rest, 2).1;
         let authority;
         (authority, rest) = split_at(after, pos(after, b'/'));
-        // Userinfo ends at the last `@`.
-        let start = authority
-            .bytes()
-            .rposition(|b| b == b'@')
-            .map_or(0, |i| i + 1);
-        let authority = split_at(authority, start).1;
+        // Userinfo ends at the last `@` (skipped one `@` at a time with the shared `find`).
+        let mut authority = authority;
+        while let Some(i) = find(authority, b'@') {
+            authority = split_at(authority, i + 1).1;
+        }
         // IPv6 literal: the port colon is the one after `]`.
         let host_end = if authority.starts_with('[') {
             (pos(authority, b']') + 1).min(authority.len())
