@@ -119,17 +119,18 @@ impl Core {
     /// of our tracking numbers, and the target it stands for. Returns the event data (JSON).
     pub fn call_click(&mut self, href: &str) -> Option<String> {
         let number = PhoneNumber::parse(href.get(4..)?, self.config.region).ok()?;
-        let tracked = self.numbers.iter().flatten().any(|r| r.number == number);
+        // Which target now shows this number, if any: it is tracked exactly when one does.
+        let shown_for = self
+            .numbers
+            .iter()
+            .position(|n| n.as_ref().is_some_and(|r| r.number == number));
+        let tracked = shown_for.is_some();
         let target = self
             .config
             .targets
             .iter()
             .position(|t| t.number == number)
-            .or_else(|| {
-                self.numbers
-                    .iter()
-                    .position(|n| n.as_ref().is_some_and(|r| r.number == number))
-            });
+            .or(shown_for);
         let target = target
             .and_then(|i| self.config.targets.get(i))
             .map(|t| t.number.e164());
