@@ -123,7 +123,7 @@ pub fn normalize_phone(input: &str, region: Region) -> Result<String, &'static s
     // "+44 (0)20 7946 0018": the (0) is the trunk prefix written for domestic callers.
     let trunk = folded
         .starts_with('+')
-        .then(|| (0..folded.len()).find(|&i| folded.as_bytes().get(i..i + 3) == Some(b"(0)")))
+        .then(|| folded.as_bytes().windows(3).position(|w| w == b"(0)"))
         .flatten();
     let mut without = String::new();
     if let Some(i) = trunk {
