@@ -625,10 +625,16 @@ pub(crate) fn push_hex_byte(out: &mut String, b: u8) {
 /// Whether `s` is a storable id: 1–64 characters of `A-Z a-z 0-9 - _`, starting with a letter
 /// or digit (so it can never be read as the storage forms' `-` marker).
 pub(crate) fn is_token(s: &str) -> bool {
-    s.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    let b = s.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_alphanumeric) || b.len() > 64 {
+        return false;
+    }
+    // A plain loop: `all` comes out unrolled at -Oz.
+    let mut i = 0;
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'-' || b[i] == b'_') {
+        i += 1;
+    }
+    i == b.len()
 }
 
 #[cfg(test)]
