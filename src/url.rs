@@ -129,17 +129,16 @@ pub(crate) fn cut(s: &str, sep: u8) -> (&str, &str) {
 /// text: one loop for the storage forms' escaping.
 #[inline(never)]
 pub(crate) fn push_escaped(out: &mut String, s: &str, escape: fn(u8) -> Option<&'static str>) {
-    let mut rest = s;
-    loop {
-        let i = rest.bytes().position(|b| escape(b).is_some());
-        let (plain, tail) = split_at(rest, i.unwrap_or(rest.len()));
-        out.push_str(plain);
-        let Some(&b) = tail.as_bytes().first() else {
-            break;
-        };
-        out.push_str(escape(b).unwrap_or_default());
-        rest = at(tail, 0).1;
+    // Escaped bytes are ASCII, so every cut below is at a character boundary.
+    let mut start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if let Some(e) = escape(b) {
+            out.push_str(s.get(start..i).unwrap_or_default());
+            out.push_str(e);
+            start = i + 1;
+        }
     }
+    out.push_str(s.get(start..).unwrap_or_default());
 }
 
 /// Like `str::split` on a single ASCII byte, without the generic pattern machinery: `""`
