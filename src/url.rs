@@ -251,7 +251,8 @@ impl<'a> Iterator for QueryPairs<'a> {
 /// is lost to replacement characters.
 #[inline(never)]
 pub fn percent_decode(s: &str, plus_as_space: bool) -> Cow<'_, str> {
-    if !s.bytes().any(|c| c == b'%' || (plus_as_space && c == b'+')) {
+    // The shared `find` rather than a search closure of its own.
+    if find(s, b'%').is_none() && !(plus_as_space && find(s, b'+').is_some()) {
         return Cow::Borrowed(s);
     }
     decode_utf8(s.as_bytes(), plus_as_space).map_or(Cow::Borrowed(s), Cow::Owned)
