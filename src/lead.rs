@@ -123,7 +123,7 @@ pub fn normalize_phone(input: &str, region: Region) -> Result<String, &'static s
     // "+44 (0)20 7946 0018": the (0) is the trunk prefix written for domestic callers.
     let trunk = folded
         .starts_with('+')
-        .then(|| (0..folded.len()).find(|&i| folded.as_bytes().get(i..i + 3) == Some(b"(0)")))
+        .then(|| folded.as_bytes().windows(3).position(|w| w == b"(0)"))
         .flatten();
     let mut without = String::new();
     if let Some(i) = trunk {
@@ -141,23 +141,26 @@ pub fn normalize_name(input: &str) -> String {
     let folded = fold_width(input);
     let mut out = String::with_capacity(folded.len());
     let mut chars = 0;
-    for word in folded.split_whitespace() {
-        if chars >= 200 {
+    // One pass over the characters (no `split_whitespace` and `trim_end` searchers): a run of
+    // whitespace after some text becomes one space, written only when text follows, so
+    // nothing trails; a space that would be the 200th character is dropped with the rest.
+    let mut gap = false;
+    for c in folded.chars() {
+        if c.is_whitespace() {
+            gap = !out.is_empty();
+            continue;
+        }
+        if chars + usize::from(gap) >= 200 {
             break;
         }
-        if !out.is_empty() {
+        if gap {
             out.push(' ');
             chars += 1;
+            gap = false;
         }
-        for c in word.chars() {
-            if chars >= 200 {
-                break;
-            }
-            out.push(c);
-            chars += 1;
-        }
+        out.push(c);
+        chars += 1;
     }
-    out.truncate(out.trim_end().len());
     out
 }
 
@@ -197,13 +200,23 @@ pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str
     use FieldKind::*;
     let ty = input_type.trim_ascii().as_bytes();
     let ty_is = |list: &[u8]| one_of(list, &|p| p.eq_ignore_ascii_case(ty));
+    let ac = autocomplete.as_bytes();
     let ac_has = |list: &[u8]| {
-        autocomplete
-            .split_ascii_whitespace()
-            .any(|t| one_of(list, &|p| pattern_bytes(p, t.as_bytes())))
+        any_run(ac, u8::is_ascii_whitespace, &|t| {
+            one_of(list, &|p| pattern_bytes(p, t))
+        })
     };
     // Names compared with separators removed: "First-Name", "first_name", "firstName" alike.
-    let key = |s: &str| -> Vec<u8> { s.bytes().filter(u8::is_ascii_alphanumeric).collect() };
+    // (A push loop: `collect` would bring its own from-iterator code for this one use.)
+    let key = |s: &str| {
+        let mut k = Vec::new();
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() {
+                k.push(b);
+            }
+        }
+        k
+    };
     let keys = [key(name), key(id)];
     let any_key = |list: &[u8]| {
         keys.iter()
@@ -212,9 +225,9 @@ pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str
     // Whole words: runs of ASCII letters and digits.
     let any_word = |list: &[u8]| {
         [name, id].iter().any(|s| {
-            s.as_bytes()
-                .split(|b| !b.is_ascii_alphanumeric())
-                .any(|w| one_of(list, &|p| pattern_bytes(p, w)))
+            any_run(s.as_bytes(), |b| !b.is_ascii_alphanumeric(), &|w| {
+                one_of(list, &|p| pattern_bytes(p, w))
+            })
         })
     };
 
@@ -251,12 +264,19 @@ pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str
               url,bday,sex",
         ),
     ];
-    for t in autocomplete.split_ascii_whitespace() {
-        for (kind, list) in AUTOCOMPLETE {
-            if one_of(list, &|p| pattern_bytes(p, t.as_bytes())) {
-                return kind;
+    // The kind of the first token that names one (tokens in order, then kinds in order).
+    let hit = core::cell::Cell::new(None);
+    any_run(ac, u8::is_ascii_whitespace, &|t| {
+        AUTOCOMPLETE.iter().any(|&(kind, list)| {
+            let found = one_of(list, &|p| pattern_bytes(p, t));
+            if found {
+                hit.set(Some(kind));
             }
-        }
+            found
+        })
+    });
+    if let Some(kind) = hit.get() {
+        return kind;
     }
     if ty_is(b"email") {
         return Email;
@@ -284,7 +304,15 @@ pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str
 /// Whether `f` accepts one of the comma-separated entries of `list`.
 #[inline(never)]
 fn one_of(list: &[u8], f: &dyn Fn(&[u8]) -> bool) -> bool {
-    list.split(|&b| b == b',').any(f)
+    // The lists have no empty entries, so `any_run` skipping them changes nothing.
+    any_run(list, |&b| b == b',', f)
+}
+
+/// Whether `f` accepts one of the non-empty runs of `s` between bytes that `sep` accepts: the
+/// one splitter behind word lists, autocomplete tokens and name words (one copy of the code).
+#[inline(never)]
+fn any_run(s: &[u8], sep: fn(&u8) -> bool, f: &dyn Fn(&[u8]) -> bool) -> bool {
+    s.split(sep).any(|w| !w.is_empty() && f(w))
 }
 
 /// Whether `hay` contains `needle` (ASCII case-insensitive); a naive search is plenty for
@@ -380,8 +408,8 @@ fn compress(h: &mut [u32; 8], block: &[u8; 64]) {
 /// Lowercase hex SHA-256 of a (normalized) value's UTF-8: what `send: hashed` puts in events.
 pub fn sha256_hex(value: &str) -> String {
     let mut out = String::with_capacity(64);
-    for b in sha256(value.as_bytes()) {
-        push_hex_byte(&mut out, b);
+    for b in &sha256(value.as_bytes()) {
+        push_hex_byte(&mut out, *b);
     }
     out
 }

@@ -5,6 +5,7 @@
 
 use crate::json::{self, ObjectWriter, Value};
 use crate::prelude::*;
+use crate::url;
 
 /// A number leased (or the fallback answered) for one pool target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,16 +107,16 @@ impl Lease {
 
     /// Reads [`Lease::encode`]'s form; garbage gives `None`.
     pub fn decode(s: &str) -> Option<Lease> {
-        let mut parts = s.splitn(4, '|');
-        let id = parts.next()?;
-        let num = |p: Option<&str>| {
-            p.filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))?
-                .parse()
-                .ok()
-        };
-        let expires_at_ms = num(parts.next())?;
-        let heartbeat_ms = num(parts.next())?;
-        let display = parts.next().filter(|d| !d.is_empty())?;
+        // `cut` rather than `splitn` + `str::parse`: the byte splitter and digit reader the
+        // other storage forms use (an empty or non-digit number is `None` either way).
+        let (id, rest) = url::cut(s, b'|');
+        let (expires, rest) = url::cut(rest, b'|');
+        let (heartbeat, display) = url::cut(rest, b'|');
+        let expires_at_ms = url::parse_u64(expires)?;
+        let heartbeat_ms = url::parse_u64(heartbeat)?;
+        if display.is_empty() {
+            return None;
+        }
         Some(Lease {
             id: id.into(),
             display: display.into(),

@@ -225,7 +225,7 @@ impl Outbox {
         if json.len() > self.limits.max_event_bytes {
             return Err(PushError::TooLarge);
         }
-        if self.events.iter().any(|e| e.id == id) {
+        if self.has(id) {
             return Ok(());
         }
         // Raw line breaks can only be JSON whitespace (inside strings they are escaped), so
@@ -250,11 +250,18 @@ impl Outbox {
     pub fn absorb(&mut self, other: Outbox) {
         self.dropped = self.dropped.saturating_add(other.dropped);
         for e in other.events {
-            if !self.events.iter().any(|q| q.id == e.id) {
+            if !self.has(&e.id) {
                 self.events.push(Queued { claim: None, ..e });
             }
         }
         self.enforce_bounds();
+    }
+
+    /// Whether an event with this id is queued (one copy of the search for push, absorb and
+    /// decode).
+    #[inline(never)]
+    fn has(&self, id: &str) -> bool {
+        self.events.iter().any(|e| e.id == id)
     }
 
     fn enforce_bounds(&mut self) {
@@ -396,7 +403,15 @@ impl Outbox {
             || ((400..500).contains(&code) && code != 408 && code != 429);
         if removes {
             let before = self.events.len();
-            self.events.retain(|e| !ids.contains(&e.id));
+            // `remove` as `enforce_bounds` does (no second removal routine for `retain`).
+            let mut i = 0;
+            while let Some(e) = self.events.get(i) {
+                if ids.contains(&e.id) {
+                    self.events.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
             let events = before - self.events.len();
             self.attempts = 0;
             self.retry_at_ms = 0;
@@ -480,7 +495,7 @@ impl Outbox {
         (ob.dropped, ob.attempts, ob.retry_at_ms) = (dropped, attempts, retry_at_ms);
         for line in lines {
             match decode_event(line) {
-                Some(q) if !ob.events.iter().any(|e| e.id == q.id) => ob.events.push(q),
+                Some(q) if !ob.has(&q.id) => ob.events.push(q),
                 Some(_) => {}
                 None => ob.dropped = ob.dropped.saturating_add(1),
             }
@@ -498,7 +513,7 @@ fn decode_event(line: &str) -> Option<Queued> {
     if !is_token(id) || !is_object(json) {
         return None;
     }
-    let (beacon, tab) = match tab.strip_prefix('=') {
+    let (beacon, tab) = match url::after_byte(tab, b'=') {
         Some(t) => (true, t),
         None => (false, tab),
     };
@@ -527,7 +542,9 @@ fn live(claim: &Option<Claim>, now_ms: u64, claim_ms: u64) -> bool {
 
 /// Whether `json` looks like one JSON object (`{...}`).
 fn is_object(json: &str) -> bool {
-    json.starts_with('{') && json.ends_with('}')
+    // Byte checks: `starts_with(char)` encodes the char to UTF-8 first.
+    let b = json.as_bytes();
+    b.first() == Some(&b'{') && b.last() == Some(&b'}')
 }
 
 /// [`url::parse_u64`] for a `u32`.
@@ -565,12 +582,27 @@ pub fn parse_retry_after(header: &str) -> Option<u32> {
 /// in lowercase 8-4-4-4-12 hex. 74 of the 80 random bits are used. Time-ordered ids keep the
 /// collector's index compact.
 pub fn uuid_v7(unix_ms: u64, random: &[u8; 10]) -> String {
-    let mut b = [0u8; 16];
-    b[..6].copy_from_slice(&unix_ms.to_be_bytes()[2..]);
-    b[6] = 0x70 | (random[0] & 0x0f); // version 7 + 4 bits of rand_a
-    b[7] = random[1];
-    b[8] = 0x80 | (random[2] & 0x3f); // variant 0b10 + 6 bits of rand_b
-    b[9..].copy_from_slice(&random[3..]);
+    // Byte by byte at constant indices: `copy_from_slice` would bring its length check.
+    let t = unix_ms.to_be_bytes();
+    let r = random;
+    let b = [
+        t[2],
+        t[3],
+        t[4],
+        t[5],
+        t[6],
+        t[7],
+        0x70 | (r[0] & 0x0f), // version 7 + 4 bits of rand_a
+        r[1],
+        0x80 | (r[2] & 0x3f), // variant 0b10 + 6 bits of rand_b
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+    ];
     let mut out = String::with_capacity(36);
     for (i, byte) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
@@ -583,21 +615,26 @@ pub fn uuid_v7(unix_ms: u64, random: &[u8; 10]) -> String {
 
 /// Appends a byte as two lowercase hex digits.
 pub(crate) fn push_hex_byte(out: &mut String, b: u8) {
-    const HEX: &str = "0123456789abcdef";
-    for nibble in [b >> 4, b & 0x0f] {
-        // `push_str` of a one-byte slice: `push(char)` would carry the multi-byte encoder.
-        let i = usize::from(nibble);
-        out.push_str(HEX.get(i..i + 1).unwrap_or_default());
-    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // Both nibbles are below 16, so the indexing cannot fail; `String::push` is in the
+    // snippet anyway (no array iterator or `str::get` range checks here).
+    out.push(char::from(HEX[usize::from(b >> 4)]));
+    out.push(char::from(HEX[usize::from(b & 0x0f)]));
 }
 
 /// Whether `s` is a storable id: 1–64 characters of `A-Z a-z 0-9 - _`, starting with a letter
 /// or digit (so it can never be read as the storage forms' `-` marker).
 pub(crate) fn is_token(s: &str) -> bool {
-    s.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    let b = s.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_alphanumeric) || b.len() > 64 {
+        return false;
+    }
+    // A plain loop: `all` comes out unrolled at -Oz.
+    let mut i = 0;
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'-' || b[i] == b'_') {
+        i += 1;
+    }
+    i == b.len()
 }
 
 #[cfg(test)]

@@ -62,20 +62,20 @@ pub fn split(url: &str) -> UrlParts<'_> {
         let after = split_at(rest, 2).1;
         let authority;
         (authority, rest) = split_at(after, pos(after, b'/'));
-        // Userinfo ends at the last `@`.
-        let start = authority
-            .bytes()
-            .rposition(|b| b == b'@')
-            .map_or(0, |i| i + 1);
-        let authority = split_at(authority, start).1;
+        // Userinfo ends at the last `@` (skipped one `@` at a time with the shared `find`).
+        let mut authority = authority;
+        while let Some(i) = find(authority, b'@') {
+            authority = split_at(authority, i + 1).1;
+        }
         // IPv6 literal: the port colon is the one after `]`.
         let host_end = if authority.starts_with('[') {
             (pos(authority, b']') + 1).min(authority.len())
         } else {
             0
         };
-        let colon = authority.bytes().skip(host_end).position(|b| b == b':');
-        (parts.host, parts.port) = at(authority, colon.map_or(authority.len(), |i| host_end + i));
+        // `pos` gives the length when there is no port: `at` then leaves the port empty.
+        let colon = host_end + pos(split_at(authority, host_end).1, b':');
+        (parts.host, parts.port) = at(authority, colon);
     }
     parts.path = rest;
     parts
@@ -90,7 +90,13 @@ pub(crate) fn find(s: &str, b: u8) -> Option<usize> {
 /// through memory).
 #[inline(never)]
 pub(crate) fn pos(s: &str, b: u8) -> usize {
-    s.bytes().position(|c| c == b).unwrap_or(s.len())
+    // A plain loop: `position` comes out several times larger (unrolled) at -Oz.
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && bytes[i] != b {
+        i += 1;
+    }
+    i
 }
 
 /// `s` split at byte `i` (clamped; an index inside a character gives `(s, "")`).
@@ -106,6 +112,13 @@ pub(crate) fn at(s: &str, i: usize) -> (&str, &str) {
     (a, b.get(1..).unwrap_or(""))
 }
 
+/// `s` without its first byte when that byte is `b` (ASCII): `strip_prefix` for the storage
+/// forms and queries, without core's generic pattern code.
+#[inline(never)]
+pub(crate) fn after_byte(s: &str, b: u8) -> Option<&str> {
+    (s.as_bytes().first() == Some(&b)).then(|| split_at(s, 1).1)
+}
+
 /// Splits at the first `sep`: (before, after); after is empty when `sep` is absent.
 #[inline(never)]
 pub(crate) fn cut(s: &str, sep: u8) -> (&str, &str) {
@@ -116,17 +129,16 @@ pub(crate) fn cut(s: &str, sep: u8) -> (&str, &str) {
 /// text: one loop for the storage forms' escaping.
 #[inline(never)]
 pub(crate) fn push_escaped(out: &mut String, s: &str, escape: fn(u8) -> Option<&'static str>) {
-    let mut rest = s;
-    loop {
-        let i = rest.bytes().position(|b| escape(b).is_some());
-        let (plain, tail) = split_at(rest, i.unwrap_or(rest.len()));
-        out.push_str(plain);
-        let Some(&b) = tail.as_bytes().first() else {
-            break;
-        };
-        out.push_str(escape(b).unwrap_or_default());
-        rest = at(tail, 0).1;
+    // Escaped bytes are ASCII, so every cut below is at a character boundary.
+    let mut start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if let Some(e) = escape(b) {
+            out.push_str(s.get(start..i).unwrap_or_default());
+            out.push_str(e);
+            start = i + 1;
+        }
     }
+    out.push_str(s.get(start..).unwrap_or_default());
 }
 
 /// Like `str::split` on a single ASCII byte, without the generic pattern machinery: `""`
@@ -200,7 +212,7 @@ pub fn host(url: &str) -> String {
 /// without `=` is a name with an empty value.
 pub fn query_pairs(query: &str) -> QueryPairs<'_> {
     QueryPairs {
-        rest: query.strip_prefix('?').unwrap_or(query),
+        rest: after_byte(query, b'?').unwrap_or(query),
     }
 }
 
@@ -239,7 +251,8 @@ impl<'a> Iterator for QueryPairs<'a> {
 /// is lost to replacement characters.
 #[inline(never)]
 pub fn percent_decode(s: &str, plus_as_space: bool) -> Cow<'_, str> {
-    if !s.bytes().any(|c| c == b'%' || (plus_as_space && c == b'+')) {
+    // The shared `find` rather than a search closure of its own.
+    if find(s, b'%').is_none() && !(plus_as_space && find(s, b'+').is_some()) {
         return Cow::Borrowed(s);
     }
     decode_utf8(s.as_bytes(), plus_as_space).map_or(Cow::Borrowed(s), Cow::Owned)

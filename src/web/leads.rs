@@ -9,17 +9,25 @@ use crate::json::{self, ObjectWriter, Value};
 use crate::lead::{classify_field, FieldKind};
 use crate::phone::PhoneNumber;
 use crate::prelude::*;
+use crate::url;
 
 impl Core {
     /// A link from an email: `?rt_lid=TOKEN` becomes a lead event, and the runtime removes it
     /// from the address bar (it must not end up in bookmarks, shares or analytics).
     pub(super) fn email_link(&mut self, href: &str) {
         let param = self.config.leads.email_param.clone();
-        let token = crate::url::query_pairs(crate::url::split(href).query)
-            .find(|(k, _)| k.as_ref() == param.as_str())
-            .map(|(_, v)| v.into_owned())
-            .filter(|t| !t.is_empty());
-        if let Some(token) = token {
+        // The first parameter of that name, decoded (the raw pairs and `decoded`, which
+        // attribution uses too, rather than the `Iterator` of decoded pairs).
+        let mut pairs = url::query_pairs(url::split(href).query);
+        let token = loop {
+            let Some((k, v)) = pairs.next_raw() else {
+                return;
+            };
+            if url::percent_decode(k, true) == param.as_str() {
+                break url::decoded(v, true);
+            }
+        };
+        if !token.is_empty() {
             let data = self.send_lead(
                 "lead",
                 "email_link",
@@ -111,17 +119,18 @@ impl Core {
     /// of our tracking numbers, and the target it stands for. Returns the event data (JSON).
     pub fn call_click(&mut self, href: &str) -> Option<String> {
         let number = PhoneNumber::parse(href.get(4..)?, self.config.region).ok()?;
-        let tracked = self.numbers.iter().flatten().any(|r| r.number == number);
+        // Which target now shows this number, if any: it is tracked exactly when one does.
+        let shown_for = self
+            .numbers
+            .iter()
+            .position(|n| n.as_ref().is_some_and(|r| r.number == number));
+        let tracked = shown_for.is_some();
         let target = self
             .config
             .targets
             .iter()
             .position(|t| t.number == number)
-            .or_else(|| {
-                self.numbers
-                    .iter()
-                    .position(|n| n.as_ref().is_some_and(|r| r.number == number))
-            });
+            .or(shown_for);
         let target = target
             .and_then(|i| self.config.targets.get(i))
             .map(|t| t.number.e164());

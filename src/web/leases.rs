@@ -79,6 +79,16 @@ impl Core {
     }
 }
 
+/// Appends `[slot, "text"]` to a JSON array being built (one copy for requests and heartbeats).
+#[inline(never)]
+fn slot_item(out: &mut String, slot: usize, text: &str) {
+    super::item(out, |o| {
+        json::push_u64(o, slot as u64);
+        o.push(',');
+        json::write_str(o, text);
+    });
+}
+
 impl Core {
     /// Lease requests to POST to `{collector}/v1/leases`: `[[slot, body], ...]` (JSON).
     pub fn lease_requests(&self) -> String {
@@ -96,16 +106,12 @@ impl Core {
             let body = request_body(
                 &self.config.site,
                 &self.visitor,
-                &self.visits.session_id(),
+                self.visits.session_id(),
                 &s.pool,
                 &t.number.e164(),
                 &self.touch.rule,
             );
-            super::item(&mut out, |o| {
-                json::push_u64(o, i as u64);
-                o.push(',');
-                json::write_str(o, &body);
-            });
+            slot_item(&mut out, i, &body);
         }
         out.push(']');
         out
@@ -148,11 +154,7 @@ impl Core {
         let mut out = String::from("[");
         for (i, s) in self.leases.slots.iter().enumerate() {
             if let Some(l) = &s.lease {
-                super::item(&mut out, |o| {
-                    json::push_u64(o, i as u64);
-                    o.push(',');
-                    json::write_str(o, &l.id);
-                });
+                slot_item(&mut out, i, &l.id);
             }
         }
         out.push(']');

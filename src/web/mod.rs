@@ -64,11 +64,8 @@ fn now_ms() -> u64 {
 
 /// A new UUIDv7 (time-ordered, so the collector's index stays append-friendly).
 fn new_id() -> String {
-    let mut r = [0u8; 10];
-    for chunk in r.chunks_mut(4) {
-        let bits = random32().to_le_bytes();
-        chunk.copy_from_slice(&bits[..chunk.len()]);
-    }
+    // One random byte per call: no chunking or slice copies (whose length checks cost bytes).
+    let r: [u8; 10] = core::array::from_fn(|_| random32() as u8);
     crate::outbox::uuid_v7(now_ms(), &r)
 }
 
@@ -688,7 +685,7 @@ impl Core {
             let mut alive_key = String::from("alive:");
             alive_key.push_str(tab);
             let seen = store_get(&alive_key)
-                .and_then(|v| v.parse::<u64>().ok())
+                .and_then(|v| crate::url::parse_u64(&v))
                 .unwrap_or(0);
             if now.saturating_sub(seen) < TAB_GONE_MS {
                 continue;
@@ -753,7 +750,7 @@ impl Core {
         let title = page_title();
         let ctx = Context {
             visitor: &self.visitor,
-            session: &session,
+            session,
             url: &url,
             referrer: &self.referrer,
             title: &title,

@@ -61,8 +61,8 @@ impl Visits {
     }
 
     /// The current session id.
-    pub fn session_id(&self) -> String {
-        self.session.id.clone()
+    pub fn session_id(&self) -> &str {
+        &self.session.id
     }
 
     /// Earlier sessions of this visitor.
@@ -150,33 +150,35 @@ impl Core {
             revisits: self.visits.session.revisits,
             source: (!self.touch.rule.is_empty()).then_some(self.touch.rule.as_str()),
         };
-        let fired: Vec<String> = self
+        // The trigger list is taken out of the config while its names are in use, so `record`
+        // (which needs `&mut self`) can run without copying each name into a `String`.
+        let triggers = core::mem::take(&mut self.config.triggers);
+        let fired = self
             .visits
             .triggers
-            .evaluate(&self.config.triggers, &facts, &mut self.visits.session)
-            .into_iter()
-            .map(String::from)
-            .collect();
-        if fired.is_empty() {
-            return String::new();
-        }
-        self.visits.touch(now_ms(), true);
-        let session = self.visits.session_id();
-        let mut out = String::from("[");
-        for name in fired {
-            let mut o = ObjectWriter::new();
-            o.str("name", &name);
-            self.record("trigger", &o.finish());
-            let mut d = ObjectWriter::new();
-            d.str("name", &name)
-                .str("visitor", &self.visitor)
-                .str("session", &session);
-            if out.len() > 1 {
-                out.push(',');
+            .evaluate(&triggers, &facts, &mut self.visits.session);
+        let mut out = String::new();
+        if !fired.is_empty() {
+            self.visits.touch(now_ms(), true);
+            // A copy: `record` below needs `self` mutably.
+            let session = String::from(self.visits.session_id());
+            out.push('[');
+            for name in fired {
+                let mut o = ObjectWriter::new();
+                o.str("name", name);
+                self.record("trigger", &o.finish());
+                let mut d = ObjectWriter::new();
+                d.str("name", name)
+                    .str("visitor", &self.visitor)
+                    .str("session", &session);
+                if out.len() > 1 {
+                    out.push(',');
+                }
+                out.push_str(&d.finish());
             }
-            out.push_str(&d.finish());
+            out.push(']');
         }
-        out.push(']');
+        self.config.triggers = triggers;
         out
     }
 }
