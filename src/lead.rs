@@ -112,27 +112,33 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
 /// # Errors
 /// The parser's hint when it is not a phone number.
 pub fn normalize_phone(input: &str, region: Region) -> Result<String, &'static str> {
-    let mut folded = String::with_capacity(input.len());
-    for c in fold_width(input).chars() {
-        folded.push(match c {
-            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{30fc}' | '\u{ff70}' | '\u{fe63}' => '-',
-            c => c,
-        });
+    let folded = fold_width(input);
+    let f = folded.trim_ascii();
+    // One byte pass, copying runs between the edits. Dash look-alikes need no mapping: the
+    // parser reads every one of them as `-`, except the small hyphen-minus U+FE63.
+    // "+44 (0)20 7946 0018": the first (0) is the trunk prefix written for domestic callers.
+    let b = f.as_bytes();
+    let mut trunk = f.starts_with('+');
+    let mut number = String::with_capacity(f.len());
+    let (mut i, mut copied) = (0, 0);
+    while i < b.len() {
+        let r = &b[i..];
+        let with = if trunk && r.starts_with(b"(0)") {
+            trunk = false;
+            ""
+        } else if r.starts_with("\u{fe63}".as_bytes()) {
+            "-"
+        } else {
+            i += 1;
+            continue;
+        };
+        number.push_str(crate::phone::sub(f, copied, i));
+        number.push_str(with);
+        i += 3;
+        copied = i;
     }
-    let folded = folded.trim_ascii();
-    // "+44 (0)20 7946 0018": the (0) is the trunk prefix written for domestic callers.
-    let trunk = folded
-        .starts_with('+')
-        .then(|| folded.as_bytes().windows(3).position(|w| w == b"(0)"))
-        .flatten();
-    let mut without = String::new();
-    if let Some(i) = trunk {
-        let (before, rest) = url::split_at(folded, i);
-        without.push_str(before);
-        without.push_str(url::split_at(rest, 3).1);
-    }
-    let number = if trunk.is_some() { &without } else { folded };
-    PhoneNumber::parse(number, region).map(|n| n.e164())
+    number.push_str(crate::phone::sub(f, copied, b.len()));
+    PhoneNumber::parse(&number, region).map(|n| n.e164())
 }
 
 /// Normalizes a person's or company name: width folded, whitespace runs collapsed to one space,
