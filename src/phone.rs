@@ -547,6 +547,9 @@ pub struct Found {
     pub start: usize,
     /// Byte offset just past its last digit, or past its extension's last digit.
     pub end: usize,
+    /// Byte offset just past the last digit of the number itself (`end` without an
+    /// extension): where [`tel_href`] reads the extension, with no second scan of the number.
+    pub main_end: usize,
     /// Index of the target (in the list given to [`Finder::new`]).
     pub target: usize,
 }
@@ -736,13 +739,18 @@ impl Finder {
                 best = Some((l, rank, ti, end));
             }
         }
-        let (_, _, target, end) = best?;
+        let (l, _, target, end) = best?;
         let mut start = start;
         // An opening parenthesis belongs to the number only if it is closed inside it.
         if class_at(b, start).0 == OPEN && !has_class(sub(text, start, end), CLOSE) {
             start = first;
         }
-        Some(Found { start, end, target })
+        Some(Found {
+            start,
+            end,
+            main_end: ends[l - 1],
+            target,
+        })
     }
 
     /// How many of the digits `d` display target `t`, the longest form first.
@@ -1243,9 +1251,8 @@ pub fn tel_href(
         return None;
     }
     let (_, repl) = replacements.get(f.target).copied().flatten()?;
-    let shown = sub(&rest, f.start, f.end);
-    let shown_ext =
-        ext_at(shown, Shape::of(shown).main_end).map(|(ds, de)| ascii_digits(shown, ds, de));
+    // The same extension the finder took into the match (it ends at `f.end`), if any.
+    let shown_ext = ext_at(&rest, f.main_end).map(|(ds, de)| ascii_digits(&rest, ds, de));
     let ext = repl
         .extension
         .clone()
