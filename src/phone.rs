@@ -161,10 +161,7 @@ impl PhoneNumber {
     /// (`expected 10 or 11 digits starting with 0 for a JP number`).
     pub fn parse(written: &str, region: Region) -> Result<PhoneNumber, &'static str> {
         let b = written.as_bytes();
-        let mut i = 0;
-        while class_at(b, i).0 == SPACE {
-            i += class_at(b, i).1;
-        }
+        let mut i = skip_spaces(b, 0);
         if b.get(i..i + 4)
             .is_some_and(|p| p.eq_ignore_ascii_case(b"tel:"))
         {
