@@ -781,11 +781,12 @@ impl Finder {
 
 /// Digits of `CC [0] NSN` from `d[off..]`.
 fn intl_len(t: &PhoneNumber, d: &[u8], off: usize) -> Option<usize> {
-    let (b, i) = ascii_number(t.country_code);
-    let cc = &b[i..];
+    // The known code as a one-element list: cc_prefix serves parse and read too.
+    let rest = d.get(off..)?;
+    let (_, l) = cc_prefix(rest, &[t.country_code])?;
     let nsn = t.national.as_bytes();
-    let rest = d.get(off..)?.strip_prefix(cc)?;
-    let at = off + cc.len();
+    let rest = &rest[l..];
+    let at = off + l;
     if rest.starts_with(nsn) {
         Some(at + nsn.len())
     } else if t.country_code != 1 && rest.first() == Some(&b'0') && rest[1..].starts_with(nsn) {
