@@ -162,9 +162,7 @@ impl PhoneNumber {
     pub fn parse(written: &str, region: Region) -> Result<PhoneNumber, &'static str> {
         let b = written.as_bytes();
         let mut i = skip_spaces(b, 0);
-        if b.get(i..i + 4)
-            .is_some_and(|p| p.eq_ignore_ascii_case(b"tel:"))
-        {
+        if starts_ci(&b[i..], b"tel:") {
             i += 4;
         }
         // The number as a shape (the same scan that reads displayed numbers); it stops at the
@@ -497,10 +495,7 @@ fn ext_at(s: &str, i: usize) -> Option<(usize, usize)> {
         }
     }
     let rest = b.get(j..).unwrap_or_default();
-    let m = MARKERS.iter().find(|m| {
-        rest.get(..m.len())
-            .is_some_and(|r| r.eq_ignore_ascii_case(m.as_bytes()))
-    })?;
+    let m = MARKERS.iter().find(|m| starts_ci(rest, m.as_bytes()))?;
     j += m.len();
     for _ in 0..2 {
         let (c, l) = class_at(b, j);
@@ -526,6 +521,13 @@ fn ext_at(s: &str, i: usize) -> Option<(usize, usize)> {
         j += l;
     }
     (1..=6).contains(&n).then_some((ds, j))
+}
+
+/// Whether `b` starts with `p`, ASCII case-insensitively. Out of line: `tel:`, `ext=` and the
+/// extension markers share one comparison loop.
+#[inline(never)]
+fn starts_ci(b: &[u8], p: &[u8]) -> bool {
+    b.get(..p.len()).is_some_and(|r| r.eq_ignore_ascii_case(p))
 }
 
 /// Whether the digits of `s[a..e]` equal `ascii`.
@@ -1237,7 +1239,7 @@ pub fn tel_href(
     replacements: &[Option<(&str, &PhoneNumber)>],
 ) -> Option<String> {
     let h = href.trim_ascii();
-    if !h.as_bytes().get(..4)?.eq_ignore_ascii_case(b"tel:") {
+    if !starts_ci(h.as_bytes(), b"tel:") {
         return None;
     }
     let rest = percent_decode(sub(h, 4, h.len()));
@@ -1284,7 +1286,7 @@ fn ext_param(params: &str) -> Option<String> {
             end += 1;
         }
         let p = sub(params, i, end).trim_ascii();
-        if p.len() > 4 && p.as_bytes().get(..4)?.eq_ignore_ascii_case(b"ext=") {
+        if p.len() > 4 && starts_ci(p.as_bytes(), b"ext=") {
             return Some(ascii_digits(p, 4, p.len()));
         }
         i = end + 1;
