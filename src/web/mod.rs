@@ -27,34 +27,71 @@ use crate::visit::{Session, SessionPolicy};
 
 #[wasm_bindgen(module = "/js/browser.js")]
 extern "C" {
-    /// `ringtrail:{key}` from storage (localStorage, or memory when it is blocked or not allowed).
-    #[wasm_bindgen(js_name = storeGet)]
-    fn store_get(key: &str) -> Option<String>;
-    #[wasm_bindgen(js_name = storeSet)]
-    fn store_set(key: &str, value: &str);
-    #[wasm_bindgen(js_name = storeRemove)]
-    fn store_remove(key: &str);
-    /// The keys under `ringtrail:{prefix}` (without `ringtrail:`), one per line.
-    #[wasm_bindgen(js_name = storeKeys)]
-    fn store_keys(prefix: &str) -> String;
-    /// Deletes every `ringtrail:*` key and keeps later values in memory only.
-    #[wasm_bindgen(js_name = storeForget)]
-    fn store_forget();
-    /// `true`: persist to localStorage (moving what memory held); `false`: memory only.
-    #[wasm_bindgen(js_name = storePersist)]
-    fn store_persist(on: bool);
+    /// One import for storage, the page and the console (each import costs its own glue and a
+    /// long name in both the wasm and the JS): `op` is a [`HostOp`], `a` and `b` its arguments
+    /// (`""` when unused); `None` when the op returns nothing.
+    fn host(op: u32, a: &str, b: &str) -> Option<String>;
     /// 32 random bits from `crypto.getRandomValues`.
-    #[wasm_bindgen(js_name = random32)]
     fn random32() -> u32;
-    /// `location.href` now.
-    #[wasm_bindgen(js_name = pageHref)]
-    fn page_href() -> String;
-    /// `document.title` now.
-    #[wasm_bindgen(js_name = pageTitle)]
-    fn page_title() -> String;
-    /// One console error, prefixed `[ringtrail]`.
-    #[wasm_bindgen(js_name = reportError)]
-    fn log_error(message: &str);
+}
+
+/// `host`'s ops, numbered as in `js/browser.js`.
+#[derive(Clone, Copy)]
+enum HostOp {
+    StoreGet,
+    StoreSet,
+    StoreRemove,
+    StoreKeys,
+    StoreForget,
+    StoreMemoryOnly,
+    StorePersist,
+    PageHref,
+    PageTitle,
+    ReportError,
+}
+
+fn host_op(op: HostOp, a: &str, b: &str) -> Option<String> {
+    host(op as u32, a, b)
+}
+
+/// `ringtrail:{key}` from storage (localStorage, or memory when it is blocked or not allowed).
+fn store_get(key: &str) -> Option<String> {
+    host_op(HostOp::StoreGet, key, "")
+}
+fn store_set(key: &str, value: &str) {
+    host_op(HostOp::StoreSet, key, value);
+}
+fn store_remove(key: &str) {
+    host_op(HostOp::StoreRemove, key, "");
+}
+/// The keys under `ringtrail:{prefix}` (without `ringtrail:`), one per line.
+fn store_keys(prefix: &str) -> String {
+    host_op(HostOp::StoreKeys, prefix, "").unwrap_or_default()
+}
+/// Deletes every `ringtrail:*` key and keeps later values in memory only.
+fn store_forget() {
+    host_op(HostOp::StoreForget, "", "");
+}
+/// `true`: persist to localStorage (moving what memory held); `false`: memory only.
+fn store_persist(on: bool) {
+    let op = if on {
+        HostOp::StorePersist
+    } else {
+        HostOp::StoreMemoryOnly
+    };
+    host_op(op, "", "");
+}
+/// `location.href` now.
+fn page_href() -> String {
+    host_op(HostOp::PageHref, "", "").unwrap_or_default()
+}
+/// `document.title` now.
+fn page_title() -> String {
+    host_op(HostOp::PageTitle, "", "").unwrap_or_default()
+}
+/// One console error, prefixed `[ringtrail]`.
+fn log_error(message: &str) {
+    host_op(HostOp::ReportError, message, "");
 }
 
 /// Milliseconds since the Unix epoch.
