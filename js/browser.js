@@ -81,7 +81,9 @@ function storeForget() {
   } catch (e) { /* blocked */ }
 }
 
-export function random32() {
+// The wasm's one number import (see `host`): 0 the time (Date.now()), 1 32 random bits.
+export function num(op) {
+  if (!op) return Date.now();
   try { return crypto.getRandomValues(new Uint32Array(1))[0]; } catch (e) { return (Math.random() * 4294967296) >>> 0; }
 }
 

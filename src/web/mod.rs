@@ -31,8 +31,14 @@ extern "C" {
     /// long name in both the wasm and the JS): `op` is a [`HostOp`], `a` and `b` its arguments
     /// (`""` when unused); `None` when the op returns nothing.
     fn host(op: u32, a: &str, b: &str) -> Option<String>;
-    /// 32 random bits from `crypto.getRandomValues`.
-    fn random32() -> u32;
+    /// 0: `Date.now()`; 1: 32 random bits from `crypto.getRandomValues`. One import for both
+    /// (js-sys's `Date::now` would be another).
+    fn num(op: u32) -> f64;
+}
+
+/// 32 random bits.
+fn random32() -> u32 {
+    num(1) as u32
 }
 
 /// `host`'s ops, numbered as in `js/browser.js`.
@@ -96,7 +102,7 @@ fn log_error(message: &str) {
 
 /// Milliseconds since the Unix epoch.
 fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
+    num(0) as u64
 }
 
 /// A new UUIDv7 (time-ordered, so the collector's index stays append-friendly).
