@@ -105,7 +105,7 @@ export function host(op, a, b) {
 }
 
 // What the wasm imports from the browser: storage with a memory fallback, randomness, the
-// page's URL and title, and one way to log. Everything else browser-side is js/runtime.js. It only *collects*: text runs
+// page's URL and title, and one way to log. Everything else browser-side is js/run.js. It only *collects*: text runs
 // (the text nodes of one inline run, e.g. `<span>(03)</span> 1234-5678`) that hold enough
 // digits to contain a phone number, and elements whose tel: href, aria-label or title might.
 // All matching and rewriting is Rust (src/phone.rs, src/swap.rs).

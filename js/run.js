@@ -188,7 +188,7 @@ function signals() {
 export function run(Core, config, collector, queue, pre) {
   const t0 = performance.now();
   const base = collector.replace(/\/+$/, '');
-  const core = new Core(config, base !== '' || collector === '/', location.href, d.referrer, location.hostname, signals());
+  const core = new Core(config, base !== '' || collector === '/', [location.href, d.referrer, location.hostname].join('\x1f'), signals());
   // Core's one entry point (see Core::call in src/web/mod.rs): op, numbers, then strings.
   const call = (op, n, m, ...s) => core.call(op, s.map((x) => x.replace(/\x1f/g, ' ')).join('\x1f'), n, m);
   const events = base + '/v1/events';

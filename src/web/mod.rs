@@ -1,4 +1,5 @@
-//! The browser boundary: one [`Core`] object that `js/runtime.js` drives.
+//! The browser boundary: one [`Core`] object that the runtime (`js/run.js`, entered through
+//! `js/runtime.js`) drives.
 //!
 //! Why this shape: every web-sys call, closure and `Reflect` lookup made from Rust costs wasm
 //! bytes in marshalling glue, and a Rust-side browser layer weighed as much as all the logic
@@ -112,7 +113,7 @@ fn new_id() -> String {
     crate::outbox::uuid_v7(now_ms(), &r)
 }
 
-/// Privacy signals bits, as `js/runtime.js` packs them.
+/// Privacy signals bits, as `js/run.js` packs them.
 const GPC: u32 = 1;
 const DNT: u32 = 2;
 const WEBDRIVER: u32 = 4;
@@ -161,18 +162,16 @@ fn error_message(errs: &[crate::config::ConfigError]) -> String {
 #[wasm_bindgen]
 impl Core {
     /// Validates the config and decides this visit's source, numbers, session and privacy.
+    /// `page` is `href`, `referrer` and `host` joined by U+001F, like [`Core::call`]'s strings
+    /// (each string parameter costs its own glue).
     ///
     /// # Errors
     /// A config error naming its JSON path; nothing has been stored or changed.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        config: &str,
-        collector: bool,
-        href: &str,
-        referrer: &str,
-        host: &str,
-        signals: u32,
-    ) -> Result<Core, JsError> {
+    pub fn new(config: &str, collector: bool, page: &str, signals: u32) -> Result<Core, JsError> {
+        let mut parts = page.split('\u{1f}');
+        let mut part = || parts.next().unwrap_or_default();
+        let (href, referrer, host) = (part(), part(), part());
         let config = Config::from_json(config).map_err(|e| JsError::new(&error_message(&e)))?;
         let s = Signals {
             consent: store_get("consent").map(|v| v == "1"),
@@ -335,7 +334,7 @@ fn number(n: u32) -> String {
     s
 }
 
-/// The requests of [`Core::call`], numbered as in `js/runtime.js` (`OP`).
+/// The requests of [`Core::call`], numbered as in `js/run.js` (`OP`).
 pub mod op {
     /// The config's no-swap selectors → [`super::Core::noswap`].
     pub const NOSWAP: u8 = 0;
