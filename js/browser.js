@@ -14,7 +14,7 @@ function probe() {
   }
 }
 
-export function storeGet(k) {
+function storeGet(k) {
   if (local) {
     try {
       const v = local.getItem(PREFIX + k);
@@ -27,7 +27,7 @@ export function storeGet(k) {
   return mem.get(k);
 }
 
-export function storeSet(k, v) {
+function storeSet(k, v) {
   if (!local && k === 'consent') {
     // The visitor's answer itself is remembered even when nothing else may be.
     try { window.localStorage.setItem(PREFIX + k, v); return; } catch (e) { /* blocked */ }
@@ -42,12 +42,12 @@ export function storeSet(k, v) {
   mem.set(k, v);
 }
 
-export function storeRemove(k) {
+function storeRemove(k) {
   mem.delete(k);
   if (local) try { local.removeItem(PREFIX + k); } catch (e) { /* ignore */ }
 }
 
-export function storeKeys(prefix) {
+function storeKeys(prefix) {
   const out = new Set();
   for (const k of mem.keys()) if (k.startsWith(prefix)) out.add(k);
   if (local) {
@@ -61,14 +61,14 @@ export function storeKeys(prefix) {
   return [...out].join('\n');
 }
 
-export function storePersist(on) {
+function storePersist(on) {
   if (!on) { local = null; return; }
   if (local) return;
   local = probe();
   if (local) for (const [k, v] of [...mem]) storeSet(k, v);
 }
 
-export function storeForget() {
+function storeForget() {
   mem.clear();
   let s = local;
   if (!s) try { s = window.localStorage; } catch (e) { s = null; }
@@ -81,16 +81,31 @@ export function storeForget() {
   } catch (e) { /* blocked */ }
 }
 
-export function random32() {
+// The wasm's one number import (see `host`): 0 the time (Date.now()), 1 32 random bits.
+export function num(op) {
+  if (!op) return Date.now();
   try { return crypto.getRandomValues(new Uint32Array(1))[0]; } catch (e) { return (Math.random() * 4294967296) >>> 0; }
 }
 
-export const pageHref = () => location.href;
-export const pageTitle = () => document.title;
-export const reportError = (m) => console.error('[ringtrail] ' + m);
+// The wasm's one string import (each import costs its own glue and a long name in both files):
+// `op` numbered as `HostOp` in src/web/mod.rs; `a` and `b` are '' when unused.
+export function host(op, a, b) {
+  switch (op) {
+    case 0: return storeGet(a);
+    case 1: return storeSet(a, b);
+    case 2: return storeRemove(a);
+    case 3: return storeKeys(a);
+    case 4: return storeForget();
+    case 5: return storePersist(false);
+    case 6: return storePersist(true);
+    case 7: return location.href;
+    case 8: return document.title;
+    default: console.error('[ringtrail] ' + a);
+  }
+}
 
 // What the wasm imports from the browser: storage with a memory fallback, randomness, the
-// page's URL and title, and one way to log. Everything else browser-side is js/runtime.js. It only *collects*: text runs
+// page's URL and title, and one way to log. Everything else browser-side is js/run.js. It only *collects*: text runs
 // (the text nodes of one inline run, e.g. `<span>(03)</span> 1234-5678`) that hold enough
 // digits to contain a phone number, and elements whose tel: href, aria-label or title might.
 // All matching and rewriting is Rust (src/phone.rs, src/swap.rs).

@@ -8,16 +8,14 @@
 // reads it inline when data-config starts with "{") in parallel, starts the wasm and then replays
 // the commands queued before it was ready. It never blocks rendering, and any failure leaves the
 // page as it was with one console message. All logic lives in the wasm; this file only wires it.
-(function () {
+(() => {
   var w = window;
   var d = document;
   var script = d.currentScript;
   if (!script || w.__ringtrail_loaded) return;
   w.__ringtrail_loaded = 1;
   var base = script.src.replace(/[^/?#]*([?#].*)?$/, '');
-  var attr = function (n) {
-    return (script.getAttribute('data-' + n) || '').trim();
-  };
+  var attr = (n) => (script.getAttribute('data-' + n) || '').trim();
   var cfg = attr('config');
   var collector = attr('collector');
 
@@ -51,10 +49,10 @@
       var skip = 'script,style,textarea,title,svg,[data-ringtrail-noswap]' + (head[1] ? ',' + head[1] : '');
       d.documentElement.matches(skip); // a bad selector throws here, not in the observer
       var orig = new Map();
-      var text = function (t) {
+      var text = (t) => {
         var s = t.data;
         var p = t.parentNode;
-        lines.forEach(function (l) {
+        lines.forEach((l) => {
           l = l.split('\t');
           for (var i = 0; (i = s.indexOf(l[0], i)) >= 0;) {
             var j = i + l[0].length;
@@ -65,24 +63,20 @@
         });
         if (s !== t.data && !(p && p.closest && p.closest(skip))) orig.set(t, [t.data, s]), (t.data = s);
       };
-      var node = function (n) {
+      var node = (n) => {
         if (n.nodeType === 3) return text(n);
         for (var tw = d.createTreeWalker(n, 4); tw.nextNode();) text(tw.currentNode);
       };
-      var added = function (rs) {
-        rs.forEach(function (r) {
-          r.addedNodes.forEach(node);
-        });
-      };
+      var added = (rs) => rs.forEach((r) => r.addedNodes.forEach(node));
       var mo = new MutationObserver(added);
       mo.observe(d, { childList: true, subtree: true });
       node(d.documentElement);
       // The runtime calls pre() when it takes over, pre(1) after its first scan and on failure:
       // whatever it did not reach shows the site's own text again.
-      pre = function (undo) {
+      pre = (undo) => {
         added(mo.takeRecords());
         mo.disconnect();
-        if (undo) orig.forEach(function (o, t) {
+        if (undo) orig.forEach((o, t) => {
           if (t.data === o[1]) t.data = o[0];
         });
       };
@@ -92,44 +86,39 @@
     /* nothing stored, storage blocked: the runtime swaps as usual */
   }
 
-  function fail(e) {
-    console.error('[ringtrail] ' + ((e && e.message) || e) + ' (the page is unchanged)');
-  }
+  var fail = (e) => console.error('[ringtrail] ' + ((e && e.message) || e) + ' (the page is unchanged)');
 
-  var get = function (url) {
-    return fetch(new URL(url, location.href), { credentials: 'omit' }).then(function (r) {
+  var get = (url) =>
+    fetch(new URL(url, location.href), { credentials: 'omit' }).then((r) => {
       if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
       return r;
     });
-  };
   var configText = cfg.charAt(0) === '{'
     ? Promise.resolve(cfg)
-    : get(cfg).then(function (r) {
-        return r.text();
-      });
+    : get(cfg).then((r) => r.text());
   // The wasm download starts now, not after the glue has loaded.
   var wasm = get(base + 'ringtrail_bg.wasm');
   // Handled below through init; this only keeps a failed download from also being reported as
   // an unhandled rejection (one console message per failure).
-  wasm['catch'](function () {});
+  wasm['catch'](() => {});
 
   Promise.all([import(base + 'ringtrail.js'), configText])
-    .then(function (r) {
+    .then((r) => {
       var m = r[0];
-      return m.default({ module_or_path: wasm }).then(function () {
+      return m.default({ module_or_path: wasm }).then(() => {
         // Throws on a bad config, before touching the page. Replays the queued calls itself,
         // after the page view.
         var api = m.run(r[1], collector, stub.q || [], pre);
-        w.ringtrail = function () {
+        w.ringtrail = (...args) => {
           try {
-            return api.apply(null, arguments);
+            return api(...args);
           } catch (e) {
             fail(e);
           }
         };
       });
     })
-    .catch(function (e) {
+    .catch((e) => {
       if (pre) pre(1);
       fail(e);
     });

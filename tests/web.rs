@@ -14,7 +14,7 @@ const CONFIG: &str = r#"{
 }"#;
 
 fn core(href: &str) -> Core {
-    Core::new(CONFIG, false, href, "", "example.com", 0).unwrap()
+    Core::new(CONFIG, false, &format!("{href}\u{1f}\u{1f}example.com"), 0).unwrap()
 }
 
 fn parse(s: &str) -> js_sys::Object {
@@ -26,9 +26,7 @@ fn a_bad_config_names_its_path() {
     let err = Core::new(
         r#"{"site": 1}"#,
         false,
-        "https://example.com/",
-        "",
-        "example.com",
+        "https://example.com/\u{1f}\u{1f}example.com",
         0,
     )
     .err()

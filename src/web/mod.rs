@@ -1,4 +1,5 @@
-//! The browser boundary: one [`Core`] object that `js/runtime.js` drives.
+//! The browser boundary: one [`Core`] object that the runtime (`js/run.js`, entered through
+//! `js/runtime.js`) drives.
 //!
 //! Why this shape: every web-sys call, closure and `Reflect` lookup made from Rust costs wasm
 //! bytes in marshalling glue, and a Rust-side browser layer weighed as much as all the logic
@@ -27,39 +28,82 @@ use crate::visit::{Session, SessionPolicy};
 
 #[wasm_bindgen(module = "/js/browser.js")]
 extern "C" {
-    /// `ringtrail:{key}` from storage (localStorage, or memory when it is blocked or not allowed).
-    #[wasm_bindgen(js_name = storeGet)]
-    fn store_get(key: &str) -> Option<String>;
-    #[wasm_bindgen(js_name = storeSet)]
-    fn store_set(key: &str, value: &str);
-    #[wasm_bindgen(js_name = storeRemove)]
-    fn store_remove(key: &str);
-    /// The keys under `ringtrail:{prefix}` (without `ringtrail:`), one per line.
-    #[wasm_bindgen(js_name = storeKeys)]
-    fn store_keys(prefix: &str) -> String;
-    /// Deletes every `ringtrail:*` key and keeps later values in memory only.
-    #[wasm_bindgen(js_name = storeForget)]
-    fn store_forget();
-    /// `true`: persist to localStorage (moving what memory held); `false`: memory only.
-    #[wasm_bindgen(js_name = storePersist)]
-    fn store_persist(on: bool);
-    /// 32 random bits from `crypto.getRandomValues`.
-    #[wasm_bindgen(js_name = random32)]
-    fn random32() -> u32;
-    /// `location.href` now.
-    #[wasm_bindgen(js_name = pageHref)]
-    fn page_href() -> String;
-    /// `document.title` now.
-    #[wasm_bindgen(js_name = pageTitle)]
-    fn page_title() -> String;
-    /// One console error, prefixed `[ringtrail]`.
-    #[wasm_bindgen(js_name = reportError)]
-    fn log_error(message: &str);
+    /// One import for storage, the page and the console (each import costs its own glue and a
+    /// long name in both the wasm and the JS): `op` is a [`HostOp`], `a` and `b` its arguments
+    /// (`""` when unused); `None` when the op returns nothing.
+    fn host(op: u32, a: &str, b: &str) -> Option<String>;
+    /// 0: `Date.now()`; 1: 32 random bits from `crypto.getRandomValues`. One import for both
+    /// (js-sys's `Date::now` would be another).
+    fn num(op: u32) -> f64;
+}
+
+/// 32 random bits.
+fn random32() -> u32 {
+    num(1) as u32
+}
+
+/// `host`'s ops, numbered as in `js/browser.js`.
+#[derive(Clone, Copy)]
+enum HostOp {
+    StoreGet,
+    StoreSet,
+    StoreRemove,
+    StoreKeys,
+    StoreForget,
+    StoreMemoryOnly,
+    StorePersist,
+    PageHref,
+    PageTitle,
+    ReportError,
+}
+
+fn host_op(op: HostOp, a: &str, b: &str) -> Option<String> {
+    host(op as u32, a, b)
+}
+
+/// `ringtrail:{key}` from storage (localStorage, or memory when it is blocked or not allowed).
+fn store_get(key: &str) -> Option<String> {
+    host_op(HostOp::StoreGet, key, "")
+}
+fn store_set(key: &str, value: &str) {
+    host_op(HostOp::StoreSet, key, value);
+}
+fn store_remove(key: &str) {
+    host_op(HostOp::StoreRemove, key, "");
+}
+/// The keys under `ringtrail:{prefix}` (without `ringtrail:`), one per line.
+fn store_keys(prefix: &str) -> String {
+    host_op(HostOp::StoreKeys, prefix, "").unwrap_or_default()
+}
+/// Deletes every `ringtrail:*` key and keeps later values in memory only.
+fn store_forget() {
+    host_op(HostOp::StoreForget, "", "");
+}
+/// `true`: persist to localStorage (moving what memory held); `false`: memory only.
+fn store_persist(on: bool) {
+    let op = if on {
+        HostOp::StorePersist
+    } else {
+        HostOp::StoreMemoryOnly
+    };
+    host_op(op, "", "");
+}
+/// `location.href` now.
+fn page_href() -> String {
+    host_op(HostOp::PageHref, "", "").unwrap_or_default()
+}
+/// `document.title` now.
+fn page_title() -> String {
+    host_op(HostOp::PageTitle, "", "").unwrap_or_default()
+}
+/// One console error, prefixed `[ringtrail]`.
+fn log_error(message: &str) {
+    host_op(HostOp::ReportError, message, "");
 }
 
 /// Milliseconds since the Unix epoch.
 fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
+    num(0) as u64
 }
 
 /// A new UUIDv7 (time-ordered, so the collector's index stays append-friendly).
@@ -69,7 +113,7 @@ fn new_id() -> String {
     crate::outbox::uuid_v7(now_ms(), &r)
 }
 
-/// Privacy signals bits, as `js/runtime.js` packs them.
+/// Privacy signals bits, as `js/run.js` packs them.
 const GPC: u32 = 1;
 const DNT: u32 = 2;
 const WEBDRIVER: u32 = 4;
@@ -118,18 +162,16 @@ fn error_message(errs: &[crate::config::ConfigError]) -> String {
 #[wasm_bindgen]
 impl Core {
     /// Validates the config and decides this visit's source, numbers, session and privacy.
+    /// `page` is `href`, `referrer` and `host` joined by U+001F, like [`Core::call`]'s strings
+    /// (each string parameter costs its own glue).
     ///
     /// # Errors
     /// A config error naming its JSON path; nothing has been stored or changed.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        config: &str,
-        collector: bool,
-        href: &str,
-        referrer: &str,
-        host: &str,
-        signals: u32,
-    ) -> Result<Core, JsError> {
+    pub fn new(config: &str, collector: bool, page: &str, signals: u32) -> Result<Core, JsError> {
+        let mut parts = page.split('\u{1f}');
+        let mut part = || parts.next().unwrap_or_default();
+        let (href, referrer, host) = (part(), part(), part());
         let config = Config::from_json(config).map_err(|e| JsError::new(&error_message(&e)))?;
         let s = Signals {
             consent: store_get("consent").map(|v| v == "1"),
@@ -292,7 +334,7 @@ fn number(n: u32) -> String {
     s
 }
 
-/// The requests of [`Core::call`], numbered as in `js/runtime.js` (`OP`).
+/// The requests of [`Core::call`], numbered as in `js/run.js` (`OP`).
 pub mod op {
     /// The config's no-swap selectors → [`super::Core::noswap`].
     pub const NOSWAP: u8 = 0;
