@@ -180,17 +180,17 @@ function signals() {
 }
 
 /**
- * Starts the snippet: `Core` the wasm's class, `config` the JSON text, `collector` the base URL ('' for none),
+ * Starts the snippet: `wasm` the module's `start` and `call`, `config` the JSON text, `collector` the base URL ('' for none),
  * `queue` the calls made before we were ready, `pre` the loader's replay of the last page's swaps
  * (or null: see js/loader.js). Returns the function that becomes `window.ringtrail`. Throws on
  * a bad config before touching anything.
  */
-export function run(Core, config, collector, queue, pre) {
+export function run(wasm, config, collector, queue, pre) {
   const t0 = performance.now();
   const base = collector.replace(/\/+$/, '');
-  const core = new Core(config, base !== '' || collector === '/', [location.href, d.referrer, location.hostname].join('\x1f'), signals());
-  // Core's one entry point (see Core::call in src/web/mod.rs): op, numbers, then strings.
-  const call = (op, n, m, ...s) => core.call(op, s.map((x) => x.replace(/\x1f/g, ' ')).join('\x1f'), n, m);
+  wasm.start(config, base !== '' || collector === '/', [location.href, d.referrer, location.hostname].join('\x1f'), signals());
+  // Core's one entry point (see `call` in src/web/mod.rs): op, numbers, then strings.
+  const call = (op, n, m, ...s) => wasm.call(op, s.map((x) => x.replace(/\x1f/g, ' ')).join('\x1f'), n, m);
   const events = base + '/v1/events';
   const leases = base + '/v1/leases';
   const listeners = {};

@@ -1,9 +1,9 @@
 // The ringtrail runtime's entry: the wasm-bindgen glue's init, and run() (js/run.js) given the
-// wasm's Core. Bundled with the glue and js/browser.js into pkg/ringtrail.js by
+// wasm's two exports. Bundled with the glue and js/browser.js into pkg/ringtrail.js by
 // scripts/build-snippet.sh. The runtime itself lives in js/run.js, a module without imports:
 // esbuild inlines the constants (the OP_ numbers) only in such a module.
-import init, { Core } from '../pkg/ringtrail.js';
-import { run as start } from './run.js';
+import init, { start, call } from '../pkg/ringtrail.js';
+import { run as begin } from './run.js';
 
 export default init;
-export const run = (config, collector, queue, pre) => start(Core, config, collector, queue, pre);
+export const run = (config, collector, queue, pre) => begin({ start, call }, config, collector, queue, pre);

@@ -119,7 +119,6 @@ const DNT: u32 = 2;
 const WEBDRIVER: u32 = 4;
 
 /// The snippet's state for one page.
-#[wasm_bindgen]
 pub struct Core {
     config: Config,
     finder: Finder,
@@ -159,7 +158,28 @@ fn error_message(errs: &[crate::config::ConfigError]) -> String {
     msg
 }
 
+/// The page's snippet state, made by [`start`] and used by [`call`]. Why a static rather than
+/// an exported class: a wasm-bindgen class costs JS glue (the class, `free`, a finalization
+/// registry) and a borrow check in every call; the page only ever has one.
+static CORE: spin::Mutex<Option<Core>> = spin::Mutex::new(None);
+
+/// Starts the snippet for this page: [`Core::new`], kept for [`call`].
+///
+/// # Errors
+/// A config error naming its JSON path; nothing has been stored or changed.
 #[wasm_bindgen]
+pub fn start(config: &str, collector: bool, page: &str, signals: u32) -> Result<(), JsError> {
+    let core = Core::new(config, collector, page, signals)?;
+    *CORE.lock() = Some(core);
+    Ok(())
+}
+
+/// [`Core::call`] on the page's Core (`None` before [`start`]).
+#[wasm_bindgen]
+pub fn call(op: u8, args: &str, n: u32, m: u32) -> Option<String> {
+    CORE.lock().as_mut()?.call(op, args, n, m)
+}
+
 impl Core {
     /// Validates the config and decides this visit's source, numbers, session and privacy.
     /// `page` is `href`, `referrer` and `host` joined by U+001F, like [`Core::call`]'s strings
@@ -167,7 +187,6 @@ impl Core {
     ///
     /// # Errors
     /// A config error naming its JSON path; nothing has been stored or changed.
-    #[wasm_bindgen(constructor)]
     pub fn new(config: &str, collector: bool, page: &str, signals: u32) -> Result<Core, JsError> {
         let mut parts = page.split('\u{1f}');
         let mut part = || parts.next().unwrap_or_default();
