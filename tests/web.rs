@@ -43,7 +43,7 @@ fn a_bad_config_names_its_path() {
 
 #[wasm_bindgen_test]
 fn swaps_runs_and_attributes_for_a_campaign_visit() {
-    let c = core("https://example.com/?utm_source=ads");
+    let mut c = core("https://example.com/?utm_source=ads");
     let out = c.swap(
         r#"{"r":[["Call ","(03)"," 1234-5678"],["No. 1203123456789"]],"a":[["href","tel:03-1234-5678"],["title","03-1234-5678"]]}"#,
     );

@@ -142,6 +142,8 @@ pub struct Core {
     start_lead: Option<String>,
     /// Until when this visit's source holds (ms), for the replay header (`store_replay`).
     replay_until: u64,
+    /// This page's swaps as displayed, one `\nbefore\tafter` line each, for the replay.
+    replay: String,
 }
 
 fn error_message(errs: &[crate::config::ConfigError]) -> String {
@@ -256,13 +258,14 @@ impl Core {
             drop_param: None,
             start_lead: None,
             replay_until,
+            replay: String::new(),
             config,
         };
         if core.allowed {
             core.alive(now);
         }
         core.prepare_leases(pools);
-        core.store_replay(false);
+        core.store_replay();
         core.email_link(href);
         Ok(core)
     }
@@ -294,7 +297,7 @@ impl Core {
                 None
             }
             op::NEXT_BATCH => self.next_batch(),
-            op::RETRY_IN => self.retry_in().map(number),
+            op::RETRY_IN => self.retry_in().map(|ms| number(ms.into())),
             op::BATCH_DONE => {
                 self.batch_done(n as u16, m);
                 None
@@ -318,12 +321,14 @@ impl Core {
             op::LEASE_ANSWER => {
                 let shown = self.lease_answer(n as usize, m as u16, arg());
                 if shown {
-                    self.store_replay(true);
+                    self.store_replay();
                 }
                 yes(shown)
             }
             op::HEARTBEATS => Some(self.heartbeats()),
-            op::HEARTBEAT_MS => Some(self.heartbeat_ms()).filter(|ms| *ms > 0).map(number),
+            op::HEARTBEAT_MS => Some(self.heartbeat_ms())
+                .filter(|ms| *ms > 0)
+                .map(|ms| number(ms.into())),
             op::HEARTBEAT_ANSWER => {
                 self.heartbeat_answer(n as usize, m as u16, arg());
                 None
@@ -346,14 +351,14 @@ impl Core {
     }
 }
 
-/// A number as the decimal text [`Core::call`] answers with.
-fn number(n: u32) -> String {
+/// A number as the decimal text [`Core::call`] answers with (and storage keeps).
+fn number(n: u64) -> String {
     let mut s = String::new();
-    json::push_u64(&mut s, u64::from(n));
+    json::push_u64(&mut s, n);
     s
 }
 
-/// The requests of [`Core::call`], numbered as in `js/run.js` (`OP`).
+/// The requests of [`Core::call`], numbered as in `js/run.js` (`OP_*`).
 pub mod op {
     /// The config's no-swap selectors → [`super::Core::noswap`].
     pub const NOSWAP: u8 = 0;
@@ -434,7 +439,7 @@ impl Core {
     /// Plans the swaps for text runs and attributes collected by the runtime:
     /// `{"r":[["piece",...],...],"a":[["href"|"aria-label"|"title","value"],...]}` →
     /// `{"r":[[run,piece,"text"],...],"a":[[i,"value"],...],"s":[swap,...]}`.
-    pub fn swap(&self, input: &str) -> String {
+    pub fn swap(&mut self, input: &str) -> String {
         let v = json::parse(input).unwrap_or(Value::Null);
         let choices: Vec<Option<(&str, &PhoneNumber)>> = self
             .numbers
@@ -443,9 +448,7 @@ impl Core {
             .collect();
         let mut runs = String::from("[");
         let mut swaps = String::from("[");
-        // This page's swaps as displayed, for the next page's loader (see `Core::new`).
-        let mut shown = store_get("swaps").unwrap_or_default();
-        let stored = shown.len();
+        let replayed = self.replay.len();
         if let Some(Value::Array(rs)) = v.get("r") {
             for (ri, run) in rs.iter().enumerate() {
                 let Value::Array(pieces) = run else { continue };
@@ -469,20 +472,18 @@ impl Core {
                     line.push('\t');
                     line.push_str(&s.after);
                     // One line, one tab: a number written across a line break is not replayed.
-                    // Kept under an empty header too (a lease still pending): `store_replay`
-                    // writes the header once the lease is known.
-                    if shown.len() < 2000
+                    if self.replay.len() < 2000
                         && s.before.bytes().all(|b| b >= b' ')
-                        && !shown.split('\n').any(|l| l == line)
+                        && !self.replay.split('\n').any(|l| l == line)
                     {
-                        shown.push('\n');
-                        shown.push_str(&line);
+                        self.replay.push('\n');
+                        self.replay.push_str(&line);
                     }
                 }
             }
         }
-        if shown.len() > stored {
-            store_set("swaps", &shown);
+        if self.replay.len() > replayed {
+            self.store_replay();
         }
         let mut attrs = String::from("[");
         if let Some(Value::Array(items)) = v.get("a") {
@@ -670,28 +671,20 @@ fn item(out: &mut String, f: impl FnOnce(&mut String)) {
 }
 
 impl Core {
-    /// What the next page's loader replays before the wasm arrives (see js/loader.js): a header
-    /// (until when these numbers hold, in ms; the noswap selectors) that `swap` follows with
-    /// this page's swaps as displayed. Pool numbers count once their lease is known, and only
+    /// Stores what the next page's loader replays before the wasm arrives (see js/loader.js):
+    /// a header (until when these numbers hold, in ms; the noswap selectors), then this page's
+    /// swaps as displayed (`replay`). Pool numbers count once their lease is known, and only
     /// until it lapses; while one is pending (or the pool's fallback stands in) nothing is
-    /// replayed, since the next page may show another number. `keep`: rewrite the header and
-    /// keep the lines this page has added.
-    fn store_replay(&self, keep: bool) {
+    /// replayed, since the next page may show another number. Written at start, when a lease
+    /// answer arrives and when `swap` adds a line.
+    fn store_replay(&self) {
         let until = self.replay_until.min(self.leases_until().unwrap_or(0));
         let mut out = String::new();
         if until > now_ms() && self.numbers.iter().any(Option::is_some) {
             json::push_u64(&mut out, until);
             out.push('\t');
             out.push_str(&self.noswap());
-            if keep {
-                if let Some((_, lines)) = store_get("swaps")
-                    .as_deref()
-                    .and_then(|s| s.split_once('\n'))
-                {
-                    out.push('\n');
-                    out.push_str(lines);
-                }
-            }
+            out.push_str(&self.replay);
         }
         store_set("swaps", &out);
     }
@@ -731,9 +724,7 @@ impl Core {
     fn alive(&self, now: u64) {
         let mut k = String::from("alive:");
         k.push_str(&self.tab);
-        let mut v = String::new();
-        json::push_u64(&mut v, now);
-        store_set(&k, &v);
+        store_set(&k, &number(now));
     }
 
     /// Moves the queues of gone tabs (and the pre-per-tab shared `outbox`) into this tab's.
