@@ -13,7 +13,7 @@ const OP_NOSWAP = 0, OP_START_LEAD = 1, OP_DROP_PARAM = 2, OP_SWAP = 3, OP_NUMBE
   OP_BEACON_BODY = 10, OP_BEACON_SENT = 11, OP_CLASSIFY = 12, OP_LEAD_FORMS = 13, OP_LEAD = 14,
   OP_CALL_CLICK = 15, OP_LEASE_REQUESTS = 16, OP_LEASE_ANSWER = 17, OP_HEARTBEATS = 18,
   OP_HEARTBEAT_MS = 19, OP_HEARTBEAT_ANSWER = 20, OP_NAVIGATE = 21, OP_ACTIVITY = 22,
-  OP_VISIBILITY = 23, OP_TICK = 24;
+  OP_VISIBILITY = 23, OP_TICK = 24, OP_TARGET_DIGITS = 25;
 // The first scan runs in slices of at most this long, the main thread free between them: a task
 // over 50 ms delays input and paint (DESIGN.md budget). A step may overrun it (the first wasm
 // swap compiles lazily: up to ~15 ms here), and the first slice shares its task with Core's
@@ -46,14 +46,14 @@ const digitsOf = (s) => s.replace(NOT_DIGITS, '').replace(WIDE, (c) => String.fr
 // The quick reject that keeps most text out of wasm. Core finds a target only where its national
 // significant number is displayed with nothing but separators between its digits (before it
 // come only a prefix, trunk 0 or country code, after it only an extension), so text whose
-// digits do not hold the last six digits of some target (as written, extension cut) cannot hold
-// one. A necessary condition, never a decision: Core still decides on all text that passes.
+// digits do not hold the last six digits of some target (its national significant number, as
+// Core parsed it) cannot hold one. A necessary condition, never a decision: Core still decides
+// on all text that passes.
 function keyed(s) {
   if (!HAS_DIGIT.test(s)) return false;
   const ds = digitsOf(s);
   return keys.some((k) => ds.includes(k));
 }
-const keysOf = (targets) => targets.map((t) => digitsOf(String(t).split(/ext|[x#;\u5185]/i)[0]).slice(-6));
 
 function skipped(el) {
   return SKIP.has(el.localName) || el.hasAttribute('data-ringtrail-noswap') ||
@@ -197,7 +197,7 @@ export function run(wasm, config, collector, queue, pre) {
   const emit = (name, detail) => (listeners[name] || []).forEach((f) => { try { f(detail); } catch (e) { /* the site's bug */ } });
   noswap = call(OP_NOSWAP);
   skip = SKIP_SELECTOR + (noswap ? ',' + noswap : '');
-  keys = keysOf(JSON.parse(config).targets);
+  keys = call(OP_TARGET_DIGITS).split('\n').map((n) => n.slice(-6));
   let observer = null;
 
   // ---- swapping ---------------------------------------------------------------------------

@@ -346,6 +346,7 @@ impl Core {
                 None
             }
             op::TICK => Some(self.tick(arg())),
+            op::TARGET_DIGITS => Some(self.target_digits()),
             _ => None,
         }
     }
@@ -410,6 +411,8 @@ pub mod op {
     pub const VISIBILITY: u8 = 23;
     /// (path) → [`super::Core::tick`].
     pub const TICK: u8 = 24;
+    /// → [`super::Core::target_digits`].
+    pub const TARGET_DIGITS: u8 = 25;
 }
 
 impl Core {
@@ -422,6 +425,19 @@ impl Core {
                 out.push(',');
             }
             out.push_str(selector);
+        }
+        out
+    }
+
+    /// The targets' national significant numbers, one per line, as parsed from the config: the
+    /// runtime's quick reject keeps text without their digits out of wasm.
+    pub fn target_digits(&self) -> String {
+        let mut out = String::new();
+        for (i, t) in self.config.targets.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&t.number.national);
         }
         out
     }
