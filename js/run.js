@@ -180,7 +180,8 @@ function signals() {
 }
 
 /**
- * Starts the snippet: `wasm` the module's `start` and `call`, `config` the JSON text, `collector` the base URL ('' for none),
+ * Starts the snippet: `wasm` the module's `start` and `call`, `config` the compiled config
+ * (src/compiled.rs), `collector` the base URL ('' for none),
  * `queue` the calls made before we were ready, `pre` the loader's replay of the last page's swaps
  * (or null: see js/loader.js). Returns the function that becomes `window.ringtrail`. Throws on
  * a bad config before touching anything.

@@ -1,9 +1,10 @@
 //! The marketer's JSON config: the model and its validation.
 //!
-//! One parser serves the snippet (in the browser), the collector and the `ringtrail check` CLI, so
-//! the rules a marketer writes mean the same thing everywhere. Parsing is hand-written on top of
-//! [`crate::json`] rather than serde: serde's derive and error formatting would double the wasm
-//! (see `DESIGN.md`, size facts). Every error carries the JSON path it is about.
+//! One parser serves the collector, `ringtrail check` and `ringtrail compile`; the browser gets
+//! the validated [`Config`] compiled (see [`crate::compiled`]), so the rules a marketer writes
+//! mean the same thing everywhere and the snippet ships neither a JSON parser nor a validator.
+//! Parsing is hand-written on top of [`crate::json`] (it shipped in the snippet until the
+//! compiled form). Every error carries the JSON path it is about, and a hint where one helps.
 //!
 //! The JSON Schema published in `schema/config.schema.json` is generated from these types
 //! (feature `schema`), and a test checks the example configs against both.
@@ -495,9 +496,8 @@ impl Config {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation. Why one pass: the snippet ships this code, and reading each field once, checking
-// its shape where the typed config takes it, costs fewer wasm bytes than a walk over static
-// field tables followed by a second, typed walk. The shape of a leaf value is still described by
+// Validation, in one pass: each field is read once and its shape checked where the typed config
+// takes it (written when the snippet shipped this code and every byte counted). The shape of a leaf value is still described by
 // a small `Kind` (one generic `check`), and each object's keys by a plain list (one generic
 // unknown-field check). Errors are the same; those about shape come next to the semantic ones
 // (phone numbers, references between parts) instead of all before them.
@@ -567,11 +567,6 @@ pub fn parse_utc_offset(text: &str) -> Option<i32> {
     (digits == 4 && h <= 14 && m < 60).then_some(sign * (h * 60 + m))
 }
 
-/// Whether errors carry hints ("did you mean", how to write a value). The shipped snippet
-/// leaves them out (about 1 KB of wasm): its console error names the path and the problem and
-/// points to `ringtrail check`, which prints the hints.
-const HINTS: bool = !cfg!(all(target_arch = "wasm32", feature = "nostd"));
-
 /// Levenshtein distance in chars, for "did you mean" hints on misspelt keys and names.
 ///
 /// One row of the table, and `b` decoded again for each char of `a` (the words are short)
@@ -602,9 +597,6 @@ fn distance(a: &str, b: &str) -> usize {
 /// One pass over a `dyn` iterator (the list is built while the closest word is found): one
 /// copy of this code for every kind of list it is given.
 fn suggest(word: &str, known: &mut dyn Iterator<Item = &str>) -> String {
-    if !HINTS {
-        return String::new();
-    }
     let mut list = String::from("expected one of: ");
     let mut best: Option<(usize, &str)> = None;
     for k in known {
@@ -670,7 +662,7 @@ impl Reader {
         self.errors.push(ConfigError {
             path: self.path.clone(),
             message: message.into(),
-            hint: (HINTS && !hint.is_empty()).then(|| hint.into()),
+            hint: (!hint.is_empty()).then(|| hint.into()),
         });
     }
 

@@ -36,6 +36,7 @@ static ALLOC: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
 pub mod capture;
+pub mod compiled;
 pub mod config;
 pub mod event;
 pub mod json;

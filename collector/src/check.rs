@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use ringtrail::config::{Config, NumberChoice};
+use ringtrail::config::{Config, ConfigError, NumberChoice};
 use serde_json::Value;
 
 /// What `ringtrail check` found: the text to print and whether the config is valid.
@@ -43,6 +43,23 @@ pub fn check(name: &str, text: &str) -> CheckReport {
             }
         }
     }
+}
+
+/// The one line a browser logs for a config that does not validate: the first error with its
+/// JSON path and hint, and how many more `ringtrail check` would print.
+pub fn snippet_error(errors: &[ConfigError]) -> String {
+    let mut out = String::from("config error: ");
+    if let Some(first) = errors.first() {
+        out.push_str(&first.describe());
+    }
+    if errors.len() > 1 {
+        let _ = write!(
+            out,
+            " (and {} more: `ringtrail check` prints every error)",
+            errors.len() - 1
+        );
+    }
+    out
 }
 
 /// `site demo (JP): 2 targets, 4 sources, 1 pool (3 numbers), default numbers`.

@@ -28,6 +28,8 @@ pub enum Command {
     Check(crate::tools::CheckArgs),
     /// Show which source a visit matches and which number each target becomes.
     Preview(crate::tools::PreviewArgs),
+    /// Print the config compiled for the snippet (what `GET /v1/config/{site}` serves).
+    Compile(crate::tools::CompileArgs),
     /// Print the config's JSON Schema.
     Schema,
     /// Post a test call to a collector's webhook and print its attribution.
@@ -95,6 +97,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => run_serve(args).await,
         Command::Check(args) => crate::tools::run_check(&args),
         Command::Preview(args) => crate::tools::run_preview(&args),
+        Command::Compile(args) => crate::tools::run_compile(&args),
         Command::Schema => crate::tools::run_schema(),
         Command::Call(args) => crate::tools::run_call(args).await,
     }

@@ -32,6 +32,21 @@ impl<S: Send + Sync> FromRequest<S> for JsonValue {
     }
 }
 
+/// A JSON document as text, for the config compiler: its own parser reports errors with paths.
+#[derive(Debug)]
+pub struct JsonText(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for JsonText {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_json_body(req).await?;
+        String::from_utf8(bytes.to_vec())
+            .map(JsonText)
+            .map_err(|_| AppError::BadRequest("body: not UTF-8 text".into()))
+    }
+}
+
 /// A JSON body deserialized into `T`; type errors name the field path (`lease.site: ...`).
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);

@@ -23,8 +23,9 @@ pub struct SiteConfig {
     pub site: String,
     /// The file it came from.
     pub path: PathBuf,
-    /// The file's text, served as is at `GET /v1/config/{site}`.
-    pub text: Arc<str>,
+    /// The config compiled for the snippet ([`Config::compile`]), served at
+    /// `GET /v1/config/{site}`.
+    pub compiled: Arc<str>,
     /// The validated config.
     pub config: Arc<Config>,
 }
@@ -142,7 +143,7 @@ impl Sites {
             SiteConfig {
                 site: site.to_owned(),
                 path: PathBuf::new(),
-                text: text.into(),
+                compiled: config.compile().into(),
                 config: Arc::new(config),
             },
         );
@@ -223,7 +224,7 @@ fn parse_config(path: &Path, text: &str) -> Result<SiteConfig, SitesError> {
     Ok(SiteConfig {
         site: config.site.clone(),
         path: path.to_owned(),
-        text: text.into(),
+        compiled: config.compile().into(),
         config: Arc::new(config),
     })
 }

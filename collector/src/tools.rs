@@ -1,4 +1,4 @@
-//! The config and test-call subcommands: `check`, `preview`, `schema`, `call`.
+//! The config and test-call subcommands: `check`, `preview`, `compile`, `schema`, `call`.
 //!
 //! The work is in [`crate::check`] (pure) and the collector's HTTP API; these are the shells
 //! that read files, print and choose exit codes.
@@ -94,6 +94,26 @@ fn load_valid(path: &PathBuf) -> Option<Config> {
         return None;
     }
     Config::from_json(&text).ok()
+}
+
+/// `ringtrail compile CONFIG`.
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// Config file.
+    #[arg(value_name = "CONFIG")]
+    pub config: PathBuf,
+}
+
+/// Prints the config compiled for the snippet (for `data-config` on a site that serves its
+/// config itself); a config with errors prints them as `check` does, exit 1.
+pub fn run_compile(args: &CompileArgs) -> ExitCode {
+    match load_valid(&args.config) {
+        Some(config) => {
+            println!("{}", config.compile());
+            ExitCode::SUCCESS
+        }
+        None => ExitCode::FAILURE,
+    }
 }
 
 /// Prints the config's JSON Schema (the text of `schema/config.schema.json`).

@@ -142,3 +142,38 @@ fn serve_refuses_a_bad_origin() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("expected an origin"), "{stderr}");
 }
+
+#[test]
+fn compile_prints_the_compiled_config_or_every_error() {
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/pools.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_ringtrail"))
+        .args(["compile", config])
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    let text = std::fs::read_to_string(config).expect("read");
+    let expected = ringtrail::config::Config::from_json(&text)
+        .expect("valid")
+        .compile();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("{expected}\n")
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"site": "x", "region": "JP", "targets": [], "sourcez": []}"#,
+    )
+    .expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_ringtrail"))
+        .args(["compile", bad.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("sourcez: unknown field"), "{stderr}");
+    assert!(stderr.contains("targets: must not be empty"), "{stderr}");
+}

@@ -117,25 +117,58 @@ fn call_body(id: &str, to: &str, at: i64) -> Value {
 }
 
 #[tokio::test]
-async fn configs_are_served_as_written() {
+async fn configs_are_served_compiled_and_json_is_compiled_on_request() {
     let h = harness();
+    let compiled = ringtrail::config::Config::from_json(POOLS)
+        .expect("valid")
+        .compile();
     let req = Request::get("/v1/config/pools-demo")
         .body(Body::empty())
         .expect("req");
     let (status, body, headers) = h.send(req).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    assert_eq!(headers[header::CONTENT_TYPE], "text/plain; charset=utf-8");
     assert!(headers[header::CACHE_CONTROL]
         .to_str()
         .expect("ascii")
         .contains("max-age="));
-    assert_eq!(body, serde_json::from_str::<Value>(POOLS).expect("json"));
+    assert_eq!(body, Value::String(compiled.clone()));
     let req = Request::get("/v1/config/nope")
         .body(Body::empty())
         .expect("req");
     let (status, body, _) = h.send(req).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "site: no config is loaded for \"nope\"");
+
+    // POST /v1/config: the same compiled text for the same JSON, from a page's `text/plain`.
+    let (status, body) = h.post("/v1/config", "text/plain", POOLS.into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({ "compiled": compiled }));
+    // A config with errors is answered (200, like a compiler): the line the snippet logs, and
+    // every error with its path and hint.
+    let bad = r#"{"site": "x", "region": "JP", "targets": ["03-1234-5678"], "sourcez": [], "tracking": {"session_minutes": 0}}"#;
+    let (status, body) = h.post("/v1/config", "application/json", bad.into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["message"],
+        "config error: sourcez: unknown field \"sourcez\" (did you mean \"sources\"?) (and 1 more: `ringtrail check` prints every error)"
+    );
+    assert_eq!(body["errors"][1]["path"], "tracking.session_minutes");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(2));
+    assert!(body.get("compiled").is_none());
+    // Bad requests stay 4xx: not text, or another content type.
+    let (status, body) = h.post("/v1/config", "image/png", POOLS.into()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(body["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("image/png")));
+    let req = Request::post("/v1/config")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(vec![0xff, 0xfe, b'{']))
+        .expect("req");
+    let (status, body, _) = h.send(req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "body: not UTF-8 text");
 }
 
 #[tokio::test]

@@ -146,20 +146,6 @@ pub struct Core {
     replay: String,
 }
 
-fn error_message(errs: &[crate::config::ConfigError]) -> String {
-    let mut msg = String::from("config error: ");
-    msg.push_str(&errs[0].describe());
-    msg.push_str(" (");
-    if errs.len() > 1 {
-        msg.push_str("and ");
-        json::push_u64(&mut msg, (errs.len() - 1) as u64);
-        msg.push_str(" more; ");
-    }
-    // The snippet leaves hints out to save bytes (see `config::HINTS`); `check` prints them.
-    msg.push_str("`ringtrail check` prints every error with a hint)");
-    msg
-}
-
 /// The page's snippet state, made by [`start`] and used by [`call`]. Why a static rather than
 /// an exported class: a wasm-bindgen class costs JS glue (the class, `free`, a finalization
 /// registry) and a borrow check in every call; the page only ever has one.
@@ -168,7 +154,7 @@ static CORE: spin::Mutex<Option<Core>> = spin::Mutex::new(None);
 /// Starts the snippet for this page: [`Core::new`], kept for [`call`].
 ///
 /// # Errors
-/// A config error naming its JSON path; nothing has been stored or changed.
+/// A config that is not a compiled one; nothing has been stored or changed.
 #[wasm_bindgen]
 pub fn start(config: &str, collector: bool, page: &str, signals: u32) -> Result<(), JsError> {
     let core = Core::new(config, collector, page, signals)?;
@@ -183,17 +169,20 @@ pub fn call(op: u8, args: &str, n: u32, m: u32) -> Option<String> {
 }
 
 impl Core {
-    /// Validates the config and decides this visit's source, numbers, session and privacy.
+    /// Reads the compiled config (see [`crate::compiled`]) and decides this visit's source, numbers, session and privacy.
     /// `page` is `href`, `referrer` and `host` joined by U+001F, like [`Core::call`]'s strings
     /// (each string parameter costs its own glue).
     ///
     /// # Errors
-    /// A config error naming its JSON path; nothing has been stored or changed.
+    /// A config that is not a compiled one; nothing has been stored or changed.
     pub fn new(config: &str, collector: bool, page: &str, signals: u32) -> Result<Core, JsError> {
         let mut parts = page.split('\u{1f}');
         let mut part = || parts.next().unwrap_or_default();
         let (href, referrer, host) = (part(), part(), part());
-        let config = Config::from_json(config).map_err(|e| JsError::new(&error_message(&e)))?;
+        // JSON never reaches here: the collector validates and compiles it (the loader asks it).
+        let config = Config::decode(config).ok_or_else(|| {
+            JsError::new("config: not a compiled config of this version (the collector compiles JSON configs)")
+        })?;
         let s = Signals {
             consent: store_get("consent").map(|v| v == "1"),
             gpc: signals & GPC != 0,

@@ -195,6 +195,23 @@ test('two visitors on the display-ads URL get different pool numbers, in text an
   assert.notEqual(sa.data.lease_id, sb.data.lease_id);
 });
 
+test('a page whose data-config is the collector\'s /v1/config/demo gets the compiled config: one GET, no compile request, pool number shown', async (t) => {
+  const collector = await demoCollector(t);
+  const ctx = await context(t);
+  const html = readFileSync(join(ROOT, 'www/index.html'), 'utf8')
+    .replace('data-config="/ringtrail/config.json"', 'data-config="/v1/config/demo"');
+  await ctx.route(/\/served-config\.html/, (r) => r.fulfill({ contentType: 'text/html', body: html }));
+  const configRequests = [];
+  ctx.on('request', (r) => { if (/\/v1\/config|config\.json/.test(r.url())) configRequests.push(`${r.method()} ${new URL(r.url()).pathname}`); });
+  const page = await open(ctx, collector.url, '/served-config.html?utm_source=banner&utm_medium=display');
+  const number = await shows(page, [...POOL, FALLBACK]);
+  assert.ok(POOL.includes(number), number);
+  assert.deepEqual(configRequests, ['GET /v1/config/demo']);
+  const served = await (await fetch(`${collector.url}/v1/config/demo`)).text();
+  assert.match(served, /^rt1\x1fdemo\x1fJP\x1f/);
+  assert.deepEqual(ownErrors(page), []);
+});
+
 // ---------------------------------------------------------------------------------------------
 // 2. A returning visitor.
 
@@ -322,9 +339,12 @@ test('collector stopped: the fallback shows at once, clean markup, no uncaught e
   // A collector that was running and is now stopped: its port refuses connections.
   const gone = await startCollector(['--config', CONFIG]);
   await gone.stop();
+  // The config comes compiled from where the site serves it (here the running collector; a
+  // JSON config would need the stopped one to compile it).
   const html = readFileSync(join(ROOT, 'www/index.html'), 'utf8')
-    .replace('data-collector="/"', `data-collector="${gone.url}"`);
-  assert.ok(html.includes(gone.url));
+    .replace('data-collector="/"', `data-collector="${gone.url}"`)
+    .replace('data-config="/ringtrail/config.json"', 'data-config="/v1/config/demo"');
+  assert.ok(html.includes(gone.url) && html.includes('/v1/config/demo'));
   const ctx = await context(t);
   await ctx.route(/\/calls-stopped\.html/, (r) => r.fulfill({ contentType: 'text/html', body: html }));
   const page = await open(ctx, site.url, '/calls-stopped.html?utm_source=banner&utm_medium=display');

@@ -37,7 +37,7 @@ test('an untagged visit keeps the site numbers', async () => {
 
 const BAD_CONFIGS = [
   ['invalid JSON', '{"site": "demo", "region": "JP", "targets": ["03-1234-5678",]}', /targets: invalid JSON at line 1 column \d+: trailing comma/],
-  ['unknown field', '{"site": "demo", "region": "JP", "targets": ["03-1234-5678"], "sourcez": []}', /sourcez: unknown field "sourcez" \(`ringtrail check` prints every error with a hint\)/],
+  ['unknown field', '{"site": "demo", "region": "JP", "targets": ["03-1234-5678"], "sourcez": []}', /sourcez: unknown field "sourcez" \(did you mean "sources"\?\)/],
   ['wrong type', '{"site": "demo", "region": "JP", "targets": ["03-1234-5678"], "sources": [{"name": "x", "match": {"utm_source": 5}, "numbers": {}}]}', /sources\[0\]\.match\.utm_source: expected a string or a list of strings, found a number/],
 ];
 

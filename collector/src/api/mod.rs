@@ -3,7 +3,8 @@
 //! - `POST /v1/events`: ingest a batch (see [`events::ingest`]).
 //! - `GET /v1/events`: read stored events back (tests, exports; see [`events::list`]).
 //! - `GET /v1/leads`, `GET /v1/visits`: lead and visit reports as JSON (see [`leads`]).
-//! - `GET /v1/config/{site}`: a loaded site config (see [`config_api::get_config`]).
+//! - `GET /v1/config/{site}`: a loaded site config, compiled for the snippet; `POST /v1/config`:
+//!   compiles the JSON config in the body (see [`config_api`]).
 //! - `POST /v1/leases`, `POST /v1/leases/{id}/heartbeat`, `DELETE /v1/leases/{id}`,
 //!   `POST /v1/leases/{id}/release`: pool number leases (see [`leases`]).
 //! - `POST /v1/calls`: the call webhook (see [`calls::receive`]).
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/events", post(events::ingest).get(events::list))
         .route("/v1/leads", get(leads::list))
         .route("/v1/visits", get(leads::visits))
+        .route("/v1/config", post(config_api::compile))
         .route("/v1/config/{site}", get(config_api::get_config))
         .route("/v1/leases", post(leases::create))
         .route("/v1/leases/{id}", axum::routing::delete(leases::release))
