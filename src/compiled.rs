@@ -122,103 +122,100 @@ impl Config {
     /// Reads a compiled config; `None` for anything [`Config::compile`] did not write (another
     /// version, cut short, a phone number that does not parse).
     pub fn decode(text: &str) -> Option<Config> {
-        let mut r = Reader(text.split(SEP));
-        if r.s()? != VERSION {
-            return None;
-        }
-        let site = r.string()?;
-        let region = Region::from_code(r.s()?)?;
+        let mut r = Reader {
+            fields: text.split(SEP),
+            bad: false,
+        };
+        r.bad = r.s() != VERSION;
+        let site = r.string();
+        let region = Region::from_code(r.s()).unwrap_or_else(|| r.fail(Region::JP));
         let targets = r.list(|r| {
-            let p = r.phone(region)?;
-            Some(Target {
+            let p = r.phone(region);
+            Target {
                 written: p.written,
                 number: p.number,
-            })
-        })?;
+            }
+        });
         let pools = r.list(|r| {
-            Some((
-                r.string()?,
+            (
+                r.string(),
                 Pool {
-                    numbers: r.list(|r| r.phone(region))?,
-                    fallback: r.phone(region)?,
-                    idle_minutes: r.n()?,
+                    numbers: r.list(|r| r.phone(region)),
+                    fallback: r.phone(region),
+                    idle_minutes: r.n(),
                 },
-            ))
-        })?;
-        let sources = r.list(|r| {
-            Some(SourceRule {
-                name: r.string()?,
-                matcher: SourceMatch {
-                    utm_source: r.strings()?,
-                    utm_medium: r.strings()?,
-                    utm_campaign: r.strings()?,
-                    utm_term: r.strings()?,
-                    utm_content: r.strings()?,
-                    click_id: r.strings()?,
-                    referrer_host: r.strings()?,
-                    referrer_group: r.strings()?,
-                    landing_path: r.strings()?,
-                },
-                numbers: r.numbers(region, targets.len())?,
-            })
-        })?;
-        let default = match r.flag()? {
-            true => Some(r.numbers(region, targets.len())?),
-            false => None,
-        };
+            )
+        });
+        let sources = r.list(|r| SourceRule {
+            name: r.string(),
+            matcher: SourceMatch {
+                utm_source: r.strings(),
+                utm_medium: r.strings(),
+                utm_campaign: r.strings(),
+                utm_term: r.strings(),
+                utm_content: r.strings(),
+                click_id: r.strings(),
+                referrer_host: r.strings(),
+                referrer_group: r.strings(),
+                landing_path: r.strings(),
+            },
+            numbers: r.numbers(region, targets.len()),
+        });
+        let default = r.flag().then(|| r.numbers(region, targets.len()));
         let attribution = Attribution {
-            model: match r.flag()? {
+            model: match r.flag() {
                 true => AttributionModel::FirstTouch,
                 false => AttributionModel::LastTouch,
             },
-            days: r.n()?,
+            days: r.n(),
         };
-        let noswap = r.strings()?;
-        let triggers = r.list(|r| {
-            Some(Trigger {
-                name: r.string()?,
-                page: r.opt_string()?,
-                dwell_seconds: r.opt_n()?,
-                revisits: r.opt_n()?,
-                source: r.opt_string()?,
-                once: match r.flag()? {
-                    true => TriggerOnce::Session,
-                    false => TriggerOnce::PageView,
-                },
-            })
-        })?;
+        let noswap = r.strings();
+        let triggers = r.list(|r| Trigger {
+            name: r.string(),
+            page: r.opt_string(),
+            dwell_seconds: r.opt_n(),
+            revisits: r.opt_n(),
+            source: r.opt_string(),
+            once: match r.flag() {
+                true => TriggerOnce::Session,
+                false => TriggerOnce::PageView,
+            },
+        });
         let leads = Leads {
-            forms: r.string()?,
-            email_param: r.string()?,
-            send: match r.flag()? {
+            forms: r.string(),
+            email_param: r.string(),
+            send: match r.flag() {
                 true => LeadSend::Hashed,
                 false => LeadSend::Raw,
             },
         };
         let privacy = Privacy {
-            consent: match r.flag()? {
+            consent: match r.flag() {
                 true => Consent::Required,
                 false => Consent::NotRequired,
             },
-            respect_gpc: r.flag()?,
-            respect_dnt: r.flag()?,
+            respect_gpc: r.flag(),
+            respect_dnt: r.flag(),
         };
         let tracking = Tracking {
-            strip_params: r.strings()?,
-            hash_routing: r.flag()?,
-            session_minutes: r.n()?,
-            min_engaged_ms: r.n()?,
-            allow_automation: r.flag()?,
-            allow_localhost: r.flag()?,
-            session_midnight: match r.s()? {
-                "" => None,
-                m => Some(match m.strip_prefix('-') {
-                    Some(m) => -(number(m)? as i32),
-                    None => number(m)? as i32,
-                }),
+            strip_params: r.strings(),
+            hash_routing: r.flag(),
+            session_minutes: r.n(),
+            min_engaged_ms: r.n(),
+            allow_automation: r.flag(),
+            allow_localhost: r.flag(),
+            session_midnight: {
+                let m = r.s();
+                let minutes = |r: &mut Reader, m| r.number(m) as i32;
+                match m.strip_prefix('-') {
+                    _ if m.is_empty() => None,
+                    Some(m) => Some(-minutes(&mut r, m)),
+                    None => Some(minutes(&mut r, m)),
+                }
             },
         };
-        (r.s()? == END && r.0.next().is_none()).then_some(Config {
+        let end = r.s() == END && r.fields.next().is_none();
+        (end && !r.bad).then_some(Config {
             site,
             region,
             targets,
@@ -290,79 +287,104 @@ fn number(s: &str) -> Option<u32> {
     if s.is_empty() || s.len() > 9 {
         return None;
     }
-    s.bytes().try_fold(0u32, |acc, b| {
-        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
-    })
+    s.bytes()
+        .try_fold(0u32, |acc, b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
 }
 
-/// Reads fields in order; every read is `None` once the text has run out or a field is not
-/// what its place says.
-struct Reader<'a>(core::str::Split<'a, char>);
+/// Reads fields in order. A field that is missing or not what its place says marks the whole
+/// text `bad` and reads as a stand-in, so the reading goes on straight to the end: no early
+/// return, whose paths dropping each half-built part cost more wasm than the whole reader.
+struct Reader<'a> {
+    fields: core::str::Split<'a, char>,
+    bad: bool,
+}
 
 impl<'a> Reader<'a> {
-    fn s(&mut self) -> Option<&'a str> {
-        self.0.next()
+    /// Marks the text bad; `stand_in` is read instead.
+    fn fail<T>(&mut self, stand_in: T) -> T {
+        self.bad = true;
+        stand_in
     }
 
-    fn string(&mut self) -> Option<String> {
-        self.s().map(Into::into)
-    }
-
-    fn opt_string(&mut self) -> Option<Option<String>> {
-        self.s().map(|s| (!s.is_empty()).then(|| s.into()))
-    }
-
-    fn n(&mut self) -> Option<u32> {
-        number(self.s()?)
-    }
-
-    fn opt_n(&mut self) -> Option<Option<u32>> {
-        match self.s()? {
-            "" => Some(None),
-            s => number(s).map(Some),
+    fn s(&mut self) -> &'a str {
+        match self.fields.next() {
+            Some(s) => s,
+            None => self.fail(""),
         }
     }
 
-    fn flag(&mut self) -> Option<bool> {
-        match self.s()? {
-            "0" => Some(false),
-            "1" => Some(true),
-            _ => None,
+    fn string(&mut self) -> String {
+        self.s().into()
+    }
+
+    fn opt_string(&mut self) -> Option<String> {
+        Some(self.s()).filter(|s| !s.is_empty()).map(Into::into)
+    }
+
+    fn number(&mut self, s: &str) -> u32 {
+        number(s).unwrap_or_else(|| self.fail(0))
+    }
+
+    fn n(&mut self) -> u32 {
+        let s = self.s();
+        self.number(s)
+    }
+
+    fn opt_n(&mut self) -> Option<u32> {
+        let s = self.s();
+        (!s.is_empty()).then(|| self.number(s))
+    }
+
+    fn flag(&mut self) -> bool {
+        match self.s() {
+            "0" => false,
+            "1" => true,
+            _ => self.fail(false),
         }
     }
 
-    /// A list: its length, then each item read by `item`.
-    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
-        let n = self.n()?;
+    /// A list: its length, then each item read by `item` (no more once the text is bad: the
+    /// length may be anything then).
+    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> T) -> Vec<T> {
+        let n = self.n();
         let mut out = Vec::new();
         for _ in 0..n {
-            out.push(item(self)?);
+            if self.bad {
+                break;
+            }
+            out.push(item(self));
         }
-        Some(out)
+        out
     }
 
-    fn strings(&mut self) -> Option<Vec<String>> {
+    fn strings(&mut self) -> Vec<String> {
         self.list(Self::string)
     }
 
-    fn phone(&mut self, region: Region) -> Option<Replacement> {
-        let written = self.string()?;
-        let number = PhoneNumber::parse(&written, region).ok()?;
-        Some(Replacement { written, number })
+    fn phone(&mut self, region: Region) -> Replacement {
+        let written = self.string();
+        let number = PhoneNumber::parse(&written, region).unwrap_or_else(|_| {
+            self.fail(PhoneNumber {
+                country_code: 0,
+                national: String::new(),
+                extension: None,
+            })
+        });
+        Replacement { written, number }
     }
 
     /// A `numbers` map over `targets` targets.
-    fn numbers(&mut self, region: Region, targets: usize) -> Option<NumberMap> {
+    fn numbers(&mut self, region: Region, targets: usize) -> NumberMap {
         self.list(|r| {
-            let target = r.n()? as usize;
+            let mut target = r.n() as usize;
             if target >= targets {
-                return None;
+                target = r.fail(0);
             }
-            let choice = match r.flag()? {
-                false => NumberChoice::Fixed(r.phone(region)?),
-                true => NumberChoice::Pool(r.string()?),
+            let choice = match r.flag() {
+                false => NumberChoice::Fixed(r.phone(region)),
+                true => NumberChoice::Pool(r.string()),
             };
-            Some((target, choice))
+            (target, choice)
         })
     }
 }
