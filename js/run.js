@@ -189,7 +189,8 @@ function signals() {
 export function run(wasm, config, collector, queue, pre) {
   const t0 = performance.now();
   const base = collector.replace(/\/+$/, '');
-  wasm.start(config, base !== '' || collector === '/', [location.href, d.referrer, location.hostname].join('\x1f'), signals());
+  const error = wasm.start(config, base !== '' || collector === '/', [location.href, d.referrer, location.hostname].join('\x1f'), signals());
+  if (error) throw new Error(error);
   // Core's one entry point (see `call` in src/web/mod.rs): op, numbers, then strings.
   const call = (op, n, m, ...s) => wasm.call(op, s.map((x) => x.replace(/\x1f/g, ' ')).join('\x1f'), n, m);
   const events = base + '/v1/events';

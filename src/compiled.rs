@@ -287,8 +287,9 @@ fn number(s: &str) -> Option<u32> {
     if s.is_empty() || s.len() > 9 {
         return None;
     }
-    s.bytes()
-        .try_fold(0u32, |acc, b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
+    s.bytes().try_fold(0u32, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+    })
 }
 
 /// Reads fields in order. A field that is missing or not what its place says marks the whole

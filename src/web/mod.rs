@@ -151,15 +151,18 @@ pub struct Core {
 /// registry) and a borrow check in every call; the page only ever has one.
 static CORE: spin::Mutex<Option<Core>> = spin::Mutex::new(None);
 
-/// Starts the snippet for this page: [`Core::new`], kept for [`call`].
-///
-/// # Errors
-/// A config that is not a compiled one; nothing has been stored or changed.
+/// Starts the snippet for this page: [`Core::new`], kept for [`call`]. Answers the error, if
+/// any, for the runtime to throw: a string rather than a `JsError`, which would pull in
+/// wasm-bindgen's table of JS objects and its glue for a single use.
 #[wasm_bindgen]
-pub fn start(config: &str, collector: bool, page: &str, signals: u32) -> Result<(), JsError> {
-    let core = Core::new(config, collector, page, signals)?;
-    *CORE.lock() = Some(core);
-    Ok(())
+pub fn start(config: &str, collector: bool, page: &str, signals: u32) -> Option<String> {
+    match Core::new(config, collector, page, signals) {
+        Ok(core) => {
+            *CORE.lock() = Some(core);
+            None
+        }
+        Err(why) => Some(why.into()),
+    }
 }
 
 /// [`Core::call`] on the page's Core (`None` before [`start`]).
@@ -175,14 +178,19 @@ impl Core {
     ///
     /// # Errors
     /// A config that is not a compiled one; nothing has been stored or changed.
-    pub fn new(config: &str, collector: bool, page: &str, signals: u32) -> Result<Core, JsError> {
+    pub fn new(
+        config: &str,
+        collector: bool,
+        page: &str,
+        signals: u32,
+    ) -> Result<Core, &'static str> {
         let mut parts = page.split('\u{1f}');
         let mut part = || parts.next().unwrap_or_default();
         let (href, referrer, host) = (part(), part(), part());
         // JSON never reaches here: the collector validates and compiles it (the loader asks it).
-        let config = Config::decode(config).ok_or_else(|| {
-            JsError::new("config: not a compiled config of this version (the collector compiles JSON configs)")
-        })?;
+        let config = Config::decode(config).ok_or(
+            "config: not a compiled config of this version (the collector compiles JSON configs)",
+        )?;
         let s = Signals {
             consent: store_get("consent").map(|v| v == "1"),
             gpc: signals & GPC != 0,
