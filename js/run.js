@@ -189,8 +189,9 @@ export function run(wasm, config, collector, queue, pre) {
   const t0 = performance.now();
   const base = collector.replace(/\/+$/, '');
   wasm.start(config, base !== '' || collector === '/', [location.href, d.referrer, location.hostname].join('\x1f'), signals());
-  // Core's one entry point (see `call` in src/web/mod.rs): op, numbers, then strings.
-  const call = (op, n, m, ...s) => wasm.call(op, s.map((x) => x.replace(/\x1f/g, ' ')).join('\x1f'), n, m);
+  // Core's one entry point (see `call` in src/web/mod.rs): op, numbers, then strings, joined by
+  // U+001F (blanked inside them); `[x] + ''` also reads a number as its text, null or undefined as ''.
+  const call = (op, n, m, ...s) => wasm.call(op, s.map((x) => ([x] + '').replace(/\x1f/g, ' ')).join('\x1f'), n, m);
   const events = base + '/v1/events';
   const leases = base + '/v1/leases';
   const listeners = {};
@@ -350,6 +351,15 @@ export function run(wasm, config, collector, queue, pre) {
   const visibility = () => call(OP_VISIBILITY, +(d.visibilityState === 'visible'), +d.hasFocus());
 
   // ---- leases -----------------------------------------------------------------------------
+  // A lease or heartbeat answer as Core reads it (`Lease::from_answer`): lease id, the number to
+  // show, expiry and heartbeat pace (`call` makes null or absent ones ''); nothing when the body
+  // is not JSON.
+  const answer = (text) => {
+    try {
+      const a = JSON.parse(text);
+      return [a.lease_id, a.display || a.number, a.expires_at, a.heartbeat_ms];
+    } catch (e) { return []; }
+  };
   let beat = 0;
   function heartbeats() {
     clearInterval(beat);
@@ -357,7 +367,7 @@ export function run(wasm, config, collector, queue, pre) {
     if (!every || d.visibilityState !== 'visible') return;
     beat = setInterval(() => {
       for (const [slot, id] of JSON.parse(call(OP_HEARTBEATS))) {
-        post(leases + '/' + encodeURIComponent(id) + '/heartbeat', '{}', 5000, (status, _r, text) => call(OP_HEARTBEAT_ANSWER, slot, status, text));
+        post(leases + '/' + encodeURIComponent(id) + '/heartbeat', '{}', 5000, (status, _r, text) => call(OP_HEARTBEAT_ANSWER, slot, status, ...answer(text)));
       }
     }, every);
   }
@@ -439,7 +449,7 @@ export function run(wasm, config, collector, queue, pre) {
 
   for (const [slot, body] of JSON.parse(call(OP_LEASE_REQUESTS))) {
     post(leases, body, LEASE_TIMEOUT_MS, (status, _r, text) => {
-      if (call(OP_LEASE_ANSWER, slot, status, text)) scan(() => {});
+      if (call(OP_LEASE_ANSWER, slot, status, ...answer(text))) scan(() => {});
       heartbeats();
       flush();
     });

@@ -319,7 +319,7 @@ impl Core {
             op::CALL_CLICK => self.call_click(arg()),
             op::LEASE_REQUESTS => Some(self.lease_requests()),
             op::LEASE_ANSWER => {
-                let shown = self.lease_answer(n as usize, m as u16, arg());
+                let shown = self.lease_answer(n as usize, m as u16, args);
                 if shown {
                     self.store_replay();
                 }
@@ -330,7 +330,7 @@ impl Core {
                 .filter(|ms| *ms > 0)
                 .map(|ms| number(ms.into())),
             op::HEARTBEAT_ANSWER => {
-                self.heartbeat_answer(n as usize, m as u16, arg());
+                self.heartbeat_answer(n as usize, m as u16, args);
                 None
             }
             op::NAVIGATE => {
@@ -395,13 +395,13 @@ pub mod op {
     pub const CALL_CLICK: u8 = 15;
     /// → [`super::Core::lease_requests`].
     pub const LEASE_REQUESTS: u8 = 16;
-    /// n: slot, m: status, (answer text) → [`super::Core::lease_answer`].
+    /// n: slot, m: status, (the answer's fields) → [`super::Core::lease_answer`].
     pub const LEASE_ANSWER: u8 = 17;
     /// → [`super::Core::heartbeats`].
     pub const HEARTBEATS: u8 = 18;
     /// → [`super::Core::heartbeat_ms`].
     pub const HEARTBEAT_MS: u8 = 19;
-    /// n: slot, m: status, (answer text) → [`super::Core::heartbeat_answer`].
+    /// n: slot, m: status, (the answer's fields) → [`super::Core::heartbeat_answer`].
     pub const HEARTBEAT_ANSWER: u8 = 20;
     /// n: kind, (href, path) → [`super::Core::navigate`].
     pub const NAVIGATE: u8 = 21;
