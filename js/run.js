@@ -374,9 +374,10 @@ export function run(wasm, config, collector, queue, pre) {
 
   // ---- the JS API -------------------------------------------------------------------------
   const nfkc = (v) => (typeof v === 'string' ? v.normalize('NFKC') : '');
-  const pairs = (o) => JSON.stringify(Object.keys(o || {}).map((k) => [k, nfkc(o[k])]));
+  // Keys and values in turn (see `Details::from_pairs`).
+  const pairs = (o) => Object.keys(o || {}).flatMap((k) => [k, nfkc(o[k])]);
   const lead = (kind, channel, ps, key, value) => {
-    const detail = JSON.parse(call(OP_LEAD, 0, 0, kind, channel, ps, key || '', value || ''));
+    const detail = JSON.parse(call(OP_LEAD, 0, 0, kind, channel, key, value, ...ps));
     emit('lead', detail);
     flush();
   };
@@ -508,9 +509,9 @@ export function run(wasm, config, collector, queue, pre) {
     for (const el of Array.from(f.elements)) {
       if (!el.name && !el.id) continue;
       const kind = call(OP_CLASSIFY, 0, 0, el.type || '', el.getAttribute('name') || '', el.id || '', el.getAttribute('autocomplete') || '');
-      if (kind) ps.push([kind, nfkc(el.value)]); // passwords and card fields are never read
+      if (kind) ps.push(kind, nfkc(el.value)); // passwords and card fields are never read
     }
-    lead('form_submit', 'form', JSON.stringify(ps), 'form', f.id || f.getAttribute('name') || '');
+    lead('form_submit', 'form', ps, 'form', f.id || f.getAttribute('name') || '');
   });
   on(d, 'click', (e) => {
     const a = e.composedPath().find((n) => n.nodeType === 1 && n.localName === 'a' && /^tel:/i.test(n.getAttribute('href') || ''));

@@ -60,6 +60,22 @@ fn swaps_runs_and_attributes_for_a_campaign_visit() {
 }
 
 #[wasm_bindgen_test]
+fn lead_details_come_as_keys_and_values_in_turn() {
+    let mut c = core("https://example.com/");
+    let pairs = "email\u{1f} Ann@Example.COM \u{1f}phone\u{1f}０３－１２３４－５６７８\u{1f}channel\u{1f}chat";
+    let data = c.lead("lead", "chat", "", "", pairs.split('\u{1f}'));
+    assert_eq!(
+        data,
+        r#"{"type":"lead","channel":"chat","email":"ann@example.com","phone":"+81312345678"}"#
+    );
+    let data = c.lead("identify", "identify", "user_id", "u1", "".split('\u{1f}'));
+    assert_eq!(
+        data,
+        r#"{"type":"identify","channel":"identify","user_id":"u1"}"#
+    );
+}
+
+#[wasm_bindgen_test]
 fn attribution_persists_in_storage_across_pages() {
     let _first = core("https://example.com/lp?utm_source=ads");
     let later = core("https://example.com/pricing");

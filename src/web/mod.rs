@@ -313,8 +313,8 @@ impl Core {
             }
             op::LEAD_FORMS => Some(self.lead_forms()),
             op::LEAD => {
-                let (kind, channel, pairs, key, value) = (arg(), arg(), arg(), arg(), arg());
-                Some(self.lead(kind, channel, pairs, key, value))
+                let (kind, channel, key, value) = (arg(), arg(), arg(), arg());
+                Some(self.lead(kind, channel, key, value, parts))
             }
             op::CALL_CLICK => self.call_click(arg()),
             op::LEASE_REQUESTS => Some(self.lease_requests()),
@@ -389,7 +389,8 @@ pub mod op {
     pub const CLASSIFY: u8 = 12;
     /// → [`super::Core::lead_forms`].
     pub const LEAD_FORMS: u8 = 13;
-    /// (kind, channel, pairs JSON, extra key, extra value) → [`super::Core::lead`].
+    /// (kind, channel, extra key, extra value, then keys and values in turn) →
+    /// [`super::Core::lead`].
     pub const LEAD: u8 = 14;
     /// (href) → [`super::Core::call_click`].
     pub const CALL_CLICK: u8 = 15;
