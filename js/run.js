@@ -31,6 +31,7 @@ const INLINE = new Set(['a', 'abbr', 'b', 'bdi', 'bdo', 'big', 'cite', 'data', '
 const HAS_DIGIT = /[0-9\uFF10-\uFF19]/;
 const NOT_DIGITS = /[^0-9\uFF10-\uFF19]+/g;
 const WIDE = /[\uFF10-\uFF19]/g;
+const SEP = /[\x1d-\x1f]/;
 const ATTR_SELECTOR = 'a[href^="tel:" i],[aria-label],[title]';
 
 // Set by run(): the config's noswap selectors, every selector we never swap under, the targets'
@@ -54,6 +55,12 @@ function keyed(s) {
   const ds = digitsOf(s);
   return keys.some((k) => ds.includes(k));
 }
+
+// Whether a run's text or an attribute value goes to Core for a swap: it may hold a target
+// (`keyed`) and holds none of the separators of OP_SWAP's plain-text input (U+001D to U+001F, see
+// `Core::swap`). Text with one of these control characters is treated as holding no number, so
+// Core's input never needs escaping (and the snippet no JSON parser).
+const sendable = (s) => !SEP.test(s) && keyed(s);
 
 function skipped(el) {
   return SKIP.has(el.localName) || el.hasAttribute('data-ringtrail-noswap') ||
@@ -96,7 +103,7 @@ function walk(el, out, state) {
 
 function endRun(out, state) {
   if (!state.length) return;
-  if (keyed(state.length === 1 ? state[0].data : state.map((t) => t.data).join(''))) out.push(state.slice());
+  if (sendable(state.length === 1 ? state[0].data : state.map((t) => t.data).join(''))) out.push(state.slice());
   state.length = 0;
 }
 
@@ -279,10 +286,12 @@ export function run(wasm, config, collector, queue, pre) {
     const where = [];
     for (const el of els) for (const a of ATTRS) {
       const v = el.getAttribute(a);
-      if (v !== null && keyed(v)) { attrs.push([a, v]); where.push([el, a]); }
+      if (v !== null && sendable(v)) { attrs.push(a + '\x1f' + v); where.push([el, a]); }
     }
     if (!runs.length && !attrs.length) return [];
-    const out = JSON.parse(call(OP_SWAP, 0, 0, JSON.stringify({ r: runs.map((r) => r.map((t) => t.data)), a: attrs })));
+    // Plain text, not JSON (see `Core::swap`): runs split by U+001E, their pieces by U+001F, then
+    // U+001D and the attributes; the whole string as is (`call` would blank the separators).
+    const out = JSON.parse(wasm.call(OP_SWAP, runs.map((r) => r.map((t) => t.data).join('\x1f')).join('\x1e') + '\x1d' + attrs.join('\x1e'), 0, 0));
     for (const [r, p, text] of out.r) runs[r][p].data = text;
     for (const [i, v] of out.a) where[i][0].setAttribute(where[i][1], v);
     if (observer) observer.takeRecords(); // our own edits are never scanned again
