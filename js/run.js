@@ -31,6 +31,7 @@ const INLINE = new Set(['a', 'abbr', 'b', 'bdi', 'bdo', 'big', 'cite', 'data', '
 const HAS_DIGIT = /[0-9\uFF10-\uFF19]/;
 const NOT_DIGITS = /[^0-9\uFF10-\uFF19]+/g;
 const WIDE = /[\uFF10-\uFF19]/g;
+const SEP = /[\x1d-\x1f]/;
 const ATTR_SELECTOR = 'a[href^="tel:" i],[aria-label],[title]';
 
 // Set by run(): the config's noswap selectors, every selector we never swap under, the targets'
@@ -54,6 +55,12 @@ function keyed(s) {
   const ds = digitsOf(s);
   return keys.some((k) => ds.includes(k));
 }
+
+// Whether a run's text or an attribute value goes to Core for a swap: it may hold a target
+// (`keyed`) and holds none of the separators of OP_SWAP's plain-text input (U+001D to U+001F, see
+// `Core::swap`). Text with one of these control characters is treated as holding no number, so
+// Core's input never needs escaping (and the snippet no JSON parser).
+const sendable = (s) => !SEP.test(s) && keyed(s);
 
 function skipped(el) {
   return SKIP.has(el.localName) || el.hasAttribute('data-ringtrail-noswap') ||
@@ -96,7 +103,7 @@ function walk(el, out, state) {
 
 function endRun(out, state) {
   if (!state.length) return;
-  if (keyed(state.length === 1 ? state[0].data : state.map((t) => t.data).join(''))) out.push(state.slice());
+  if (sendable(state.length === 1 ? state[0].data : state.map((t) => t.data).join(''))) out.push(state.slice());
   state.length = 0;
 }
 
@@ -191,8 +198,9 @@ export function run(wasm, config, collector, queue, pre) {
   const base = collector.replace(/\/+$/, '');
   const error = wasm.start(config, base !== '' || collector === '/', [location.href, d.referrer, location.hostname].join('\x1f'), signals());
   if (error) throw new Error(error);
-  // Core's one entry point (see `call` in src/web/mod.rs): op, numbers, then strings.
-  const call = (op, n, m, ...s) => wasm.call(op, s.map((x) => x.replace(/\x1f/g, ' ')).join('\x1f'), n, m);
+  // Core's one entry point (see `call` in src/web/mod.rs): op, numbers, then strings, joined by
+  // U+001F (blanked inside them); `[x] + ''` also reads a number as its text, null or undefined as ''.
+  const call = (op, n, m, ...s) => wasm.call(op, s.map((x) => ([x] + '').replace(/\x1f/g, ' ')).join('\x1f'), n, m);
   const events = base + '/v1/events';
   const leases = base + '/v1/leases';
   const listeners = {};
@@ -280,10 +288,12 @@ export function run(wasm, config, collector, queue, pre) {
     const where = [];
     for (const el of els) for (const a of ATTRS) {
       const v = el.getAttribute(a);
-      if (v !== null && keyed(v)) { attrs.push([a, v]); where.push([el, a]); }
+      if (v !== null && sendable(v)) { attrs.push(a + '\x1f' + v); where.push([el, a]); }
     }
     if (!runs.length && !attrs.length) return [];
-    const out = JSON.parse(call(OP_SWAP, 0, 0, JSON.stringify({ r: runs.map((r) => r.map((t) => t.data)), a: attrs })));
+    // Plain text, not JSON (see `Core::swap`): runs split by U+001E, their pieces by U+001F, then
+    // U+001D and the attributes; the whole string as is (`call` would blank the separators).
+    const out = JSON.parse(wasm.call(OP_SWAP, runs.map((r) => r.map((t) => t.data).join('\x1f')).join('\x1e') + '\x1d' + attrs.join('\x1e'), 0, 0));
     for (const [r, p, text] of out.r) runs[r][p].data = text;
     for (const [i, v] of out.a) where[i][0].setAttribute(where[i][1], v);
     if (observer) observer.takeRecords(); // our own edits are never scanned again
@@ -352,6 +362,15 @@ export function run(wasm, config, collector, queue, pre) {
   const visibility = () => call(OP_VISIBILITY, +(d.visibilityState === 'visible'), +d.hasFocus());
 
   // ---- leases -----------------------------------------------------------------------------
+  // A lease or heartbeat answer as Core reads it (`Lease::from_answer`): lease id, the number to
+  // show, expiry and heartbeat pace (`call` makes null or absent ones ''); nothing when the body
+  // is not JSON.
+  const answer = (text) => {
+    try {
+      const a = JSON.parse(text);
+      return [a.lease_id, a.display || a.number, a.expires_at, a.heartbeat_ms];
+    } catch (e) { return []; }
+  };
   let beat = 0;
   function heartbeats() {
     clearInterval(beat);
@@ -359,16 +378,17 @@ export function run(wasm, config, collector, queue, pre) {
     if (!every || d.visibilityState !== 'visible') return;
     beat = setInterval(() => {
       for (const [slot, id] of JSON.parse(call(OP_HEARTBEATS))) {
-        post(leases + '/' + encodeURIComponent(id) + '/heartbeat', '{}', 5000, (status, _r, text) => call(OP_HEARTBEAT_ANSWER, slot, status, text));
+        post(leases + '/' + encodeURIComponent(id) + '/heartbeat', '{}', 5000, (status, _r, text) => call(OP_HEARTBEAT_ANSWER, slot, status, ...answer(text)));
       }
     }, every);
   }
 
   // ---- the JS API -------------------------------------------------------------------------
   const nfkc = (v) => (typeof v === 'string' ? v.normalize('NFKC') : '');
-  const pairs = (o) => JSON.stringify(Object.keys(o || {}).map((k) => [k, nfkc(o[k])]));
+  // Keys and values in turn (see `Details::from_pairs`).
+  const pairs = (o) => Object.keys(o || {}).flatMap((k) => [k, nfkc(o[k])]);
   const lead = (kind, channel, ps, key, value) => {
-    const detail = JSON.parse(call(OP_LEAD, 0, 0, kind, channel, ps, key || '', value || ''));
+    const detail = JSON.parse(call(OP_LEAD, 0, 0, kind, channel, key, value, ...ps));
     emit('lead', detail);
     flush();
   };
@@ -441,7 +461,7 @@ export function run(wasm, config, collector, queue, pre) {
 
   for (const [slot, body] of JSON.parse(call(OP_LEASE_REQUESTS))) {
     post(leases, body, LEASE_TIMEOUT_MS, (status, _r, text) => {
-      if (call(OP_LEASE_ANSWER, slot, status, text)) scan(() => {});
+      if (call(OP_LEASE_ANSWER, slot, status, ...answer(text))) scan(() => {});
       heartbeats();
       flush();
     });
@@ -500,9 +520,9 @@ export function run(wasm, config, collector, queue, pre) {
     for (const el of Array.from(f.elements)) {
       if (!el.name && !el.id) continue;
       const kind = call(OP_CLASSIFY, 0, 0, el.type || '', el.getAttribute('name') || '', el.id || '', el.getAttribute('autocomplete') || '');
-      if (kind) ps.push([kind, nfkc(el.value)]); // passwords and card fields are never read
+      if (kind) ps.push(kind, nfkc(el.value)); // passwords and card fields are never read
     }
-    lead('form_submit', 'form', JSON.stringify(ps), 'form', f.id || f.getAttribute('name') || '');
+    lead('form_submit', 'form', ps, 'form', f.id || f.getAttribute('name') || '');
   });
   on(d, 'click', (e) => {
     const a = e.composedPath().find((n) => n.nodeType === 1 && n.localName === 'a' && /^tel:/i.test(n.getAttribute('href') || ''));

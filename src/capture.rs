@@ -27,6 +27,26 @@ pub struct Details {
 }
 
 impl Details {
+    /// Details from keys and values in turn (`"email"`, value, `"phone"`, value, ...), as the
+    /// runtime passes `identify` traits, `lead` fields and a form's classified fields (values
+    /// already `normalize('NFKC')`-ed). Keys are read with [`kind_of_key`]; a key without a
+    /// value is ignored.
+    ///
+    /// # Example
+    /// ```
+    /// use ringtrail::capture::Details;
+    /// use ringtrail::phone::Region;
+    /// let d = Details::from_pairs("email\u{1f}Ann@Example.com".split('\u{1f}'), Region::US);
+    /// assert_eq!(d.email.as_deref(), Some("ann@example.com"));
+    /// ```
+    pub fn from_pairs<'a>(mut pairs: impl Iterator<Item = &'a str>, region: Region) -> Details {
+        let mut d = Details::default();
+        while let (Some(key), Some(value)) = (pairs.next(), pairs.next()) {
+            d.add(kind_of_key(key), value, region);
+        }
+        d
+    }
+
     /// Adds one value of a field of `kind`; the first good value of each kind wins.
     pub fn add(&mut self, kind: FieldKind, value: &str, region: Region) {
         let value = value.trim();
@@ -160,6 +180,35 @@ mod tests {
                 .map(str::len),
             Some(64)
         );
+    }
+
+    #[test]
+    fn pairs_from_the_runtime() {
+        let d = Details::from_pairs(
+            [
+                "email",
+                " Ann@Example.COM ",
+                "mobile",
+                "(415) 555-0100",
+                "channel",
+                "chat",
+                "name",
+                "Ann  Lee",
+                "company",
+                "",
+            ]
+            .into_iter(),
+            Region::US,
+        );
+        assert_eq!(d.email.as_deref(), Some("ann@example.com"));
+        assert_eq!(d.phone.as_deref(), Some("+14155550100"));
+        assert_eq!(d.name.as_deref(), Some("Ann Lee"));
+        assert_eq!(d.company, None);
+        // Nothing, or a key left without its value.
+        assert!(Details::from_pairs(core::iter::empty(), Region::US).is_empty());
+        assert!(Details::from_pairs(["email"].into_iter(), Region::US).is_empty());
+        // What `split('\u{1f}')` gives for an empty list of pairs: one empty key, no value.
+        assert!(Details::from_pairs("".split('\u{1f}'), Region::US).is_empty());
     }
 
     #[test]

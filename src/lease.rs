@@ -3,7 +3,7 @@
 //!
 //! Pure; the web layer does the HTTP (`POST /v1/leases`, heartbeats) and the timing.
 
-use crate::json::{self, ObjectWriter, Value};
+use crate::json::{self, ObjectWriter};
 use crate::prelude::*;
 use crate::url;
 
@@ -53,35 +53,34 @@ pub fn request_body(
     o.finish()
 }
 
-fn number(v: &Value, key: &str) -> u64 {
-    match v.get(key) {
-        Some(Value::Number(n)) => n.bytes().try_fold(0u64, |acc, b| {
-            b.is_ascii_digit()
-                .then(|| acc.saturating_mul(10).saturating_add(u64::from(b - b'0')))
-        }),
-        _ => None,
-    }
-    .unwrap_or(0)
-}
-
 impl Lease {
     /// Reads the collector's answer (`{lease_id, number, display, expires_at, heartbeat_ms,
-    /// fallback}`); `None` when it is not one.
-    pub fn from_answer(text: &str) -> Option<Lease> {
-        let v = json::parse(text).ok()?;
-        let display = v
-            .get("display")
-            .and_then(Value::as_str)
-            .or_else(|| v.get("number").and_then(Value::as_str))?;
+    /// fallback}`) as the runtime hands it over: `lease_id`, `display` (or `number`),
+    /// `expires_at` and `heartbeat_ms`, joined by U+001F in that order, each empty when absent
+    /// or null (the runtime parses the body with the browser's `JSON.parse`, so the snippet
+    /// links no JSON parser). `None` when it names no number to show (empty: not JSON).
+    ///
+    /// # Example
+    /// ```
+    /// use ringtrail::lease::Lease;
+    /// let l = Lease::from_answer("L1\u{1f}03-5555-0001\u{1f}1700000900000\u{1f}20000").unwrap();
+    /// assert_eq!((l.id.as_str(), l.expires_at_ms, l.heartbeat_ms), ("L1", 1_700_000_900_000, 20_000));
+    /// assert!(Lease::from_answer("").is_none());
+    /// ```
+    pub fn from_answer(fields: &str) -> Option<Lease> {
+        let (id, rest) = url::cut(fields, 0x1f);
+        let (display, rest) = url::cut(rest, 0x1f);
+        let (expires, heartbeat) = url::cut(rest, 0x1f);
+        if display.is_empty() {
+            return None;
+        }
+        // A number that is not whole and positive (or absent) reads as 0, as before.
+        let whole = |s| url::parse_u64(s).unwrap_or(0);
         Some(Lease {
-            id: v
-                .get("lease_id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .into(),
+            id: id.into(),
             display: display.into(),
-            expires_at_ms: number(&v, "expires_at"),
-            heartbeat_ms: match number(&v, "heartbeat_ms") {
+            expires_at_ms: whole(expires),
+            heartbeat_ms: match whole(heartbeat) {
                 0 => 60_000,
                 n => n.clamp(1_000, 300_000),
             },
@@ -142,27 +141,64 @@ impl Lease {
 mod tests {
     use super::*;
 
+    /// An answer as `js/run.js` hands it over (`answer`): the fields joined by U+001F.
+    fn fields(f: [&str; 4]) -> String {
+        f.join("\u{1f}")
+    }
+
     #[test]
     fn reads_answers() {
-        let a = Lease::from_answer(
-            r#"{"lease_id":"L1","number":"+81355550001","display":"03-5555-0001","expires_at":1700000900000,"heartbeat_ms":60000,"fallback":false,"returning":false}"#,
-        )
-        .unwrap();
+        // {"lease_id":"L1","number":"+81355550001","display":"03-5555-0001",
+        //  "expires_at":1700000900000,"heartbeat_ms":60000,"fallback":false}
+        let a =
+            Lease::from_answer(&fields(["L1", "03-5555-0001", "1700000900000", "60000"])).unwrap();
         assert_eq!(a.id, "L1");
         assert_eq!(a.display, "03-5555-0001");
         assert_eq!(a.expires_at_ms, 1_700_000_900_000);
+        assert_eq!(a.heartbeat_ms, 60_000);
         assert!(a.usable(1_700_000_000_000) && !a.usable(1_700_000_900_000));
-        let fb = Lease::from_answer(
-            r#"{"lease_id":null,"number":"+81355550000","display":"03-5555-0000","expires_at":null,"heartbeat_ms":null,"fallback":true}"#,
-        )
-        .unwrap();
+        // The fallback: {"lease_id":null,"display":"03-5555-0000","expires_at":null,...}
+        let fb = Lease::from_answer(&fields(["", "03-5555-0000", "", ""])).unwrap();
         assert_eq!(
             (fb.id.as_str(), fb.display.as_str(), fb.heartbeat_ms),
             ("", "03-5555-0000", 60_000)
         );
         assert!(!fb.usable(0));
-        assert!(Lease::from_answer(r#"{"error":"no such pool"}"#).is_none());
-        assert!(Lease::from_answer("<html>").is_none());
+        // {"error":"no such pool"}: no number; a body that is not JSON: nothing at all.
+        assert!(Lease::from_answer(&fields(["", "", "", ""])).is_none());
+        assert!(Lease::from_answer("").is_none());
+    }
+
+    #[test]
+    fn answers_with_odd_numbers() {
+        let l = |expires, heartbeat| {
+            let a = Lease::from_answer(&fields(["L1", "03-5555-0001", expires, heartbeat]));
+            a.map(|a| (a.expires_at_ms, a.heartbeat_ms))
+        };
+        // The heartbeat pace is kept between 1 s and 5 min.
+        assert_eq!(l("9", "10"), Some((9, 1_000)));
+        assert_eq!(l("9", "86400000"), Some((9, 300_000)));
+        // What `String(n)` gives for numbers that are not whole and positive reads as 0.
+        assert_eq!(l("1.5", "-1"), Some((0, 60_000)));
+        assert_eq!(l("1e+21", "6e4"), Some((0, 60_000)));
+        // Fields missing at the end (an older runtime, a cut string) are empty.
+        let short = Lease::from_answer("L1\u{1f}03-5555-0001").unwrap();
+        assert_eq!((short.expires_at_ms, short.heartbeat_ms), (0, 60_000));
+        assert!(!short.usable(0));
+    }
+
+    #[test]
+    fn renewal_keeps_the_id() {
+        let l = Lease::from_answer(&fields(["L1", "03-5555-0001", "9", "20000"])).unwrap();
+        // The renewal's expiry and pace replace the old ones; the id stays the lease's own.
+        let r = l
+            .renewed(&fields(["", "03-5555-0001", "99", "30000"]))
+            .unwrap();
+        assert_eq!(
+            (r.id.as_str(), r.expires_at_ms, r.heartbeat_ms),
+            ("L1", 99, 30_000)
+        );
+        assert_eq!(l.renewed(""), None);
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! returned detail to the `on('lead')` listeners.
 
 use super::Core;
-use crate::capture::{kind_of_key, Details};
-use crate::json::{self, ObjectWriter, Value};
+use crate::capture::Details;
+use crate::json::ObjectWriter;
 use crate::lead::{classify_field, FieldKind};
 use crate::phone::PhoneNumber;
 use crate::prelude::*;
@@ -57,23 +57,6 @@ impl Core {
         self.record(kind, &data);
         data
     }
-
-    /// Details from `[["email", "value"], ...]` (values already `normalize('NFKC')`-ed).
-    fn details(&self, pairs: &str) -> Details {
-        let mut d = Details::default();
-        if let Ok(Value::Array(items)) = json::parse(pairs) {
-            for it in &items {
-                if let Value::Array(kv) = it {
-                    if let (Some(Value::String(k)), Some(Value::String(v))) =
-                        (kv.first(), kv.get(1))
-                    {
-                        d.add(kind_of_key(k), v, self.config.region);
-                    }
-                }
-            }
-        }
-        d
-    }
 }
 
 impl Core {
@@ -95,18 +78,19 @@ impl Core {
         self.config.leads.forms.clone()
     }
 
-    /// A lead moment: `kind` is `form_submit`, `identify` or `lead`; `pairs` the details
-    /// (`[["email","…"],…]`); `extra` one more field (`form`, `user_id`) and its value.
-    /// Returns the event data (JSON) for the `on('lead')` listeners.
-    pub fn lead(
+    /// A lead moment: `kind` is `form_submit`, `identify` or `lead`; `extra` one more field
+    /// (`form`, `user_id`) and its value; `pairs` the details, keys and values in turn
+    /// (`"email"`, `"…"`, ...: see [`Details::from_pairs`]). Returns the event data (JSON) for
+    /// the `on('lead')` listeners.
+    pub fn lead<'a>(
         &mut self,
         kind: &str,
         channel: &str,
-        pairs: &str,
         extra_key: &str,
         extra: &str,
+        pairs: impl Iterator<Item = &'a str>,
     ) -> String {
-        let d = self.details(pairs);
+        let d = Details::from_pairs(pairs, self.config.region);
         let extra: &[(&str, &str)] = if extra_key.is_empty() {
             &[]
         } else {

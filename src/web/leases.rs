@@ -117,9 +117,10 @@ impl Core {
         out
     }
 
-    /// The collector's answer to a lease request (status 0: no answer in time). Returns true
-    /// when the page must be swapped again (the slot now shows a number).
-    pub fn lease_answer(&mut self, slot: usize, status: u16, text: &str) -> bool {
+    /// The collector's answer to a lease request (status 0: no answer in time), its fields as
+    /// [`Lease::from_answer`] reads them. Returns true when the page must be swapped again (the
+    /// slot now shows a number).
+    pub fn lease_answer(&mut self, slot: usize, status: u16, fields: &str) -> bool {
         let Some(s) = self.leases.slots.get(slot) else {
             return false;
         };
@@ -128,7 +129,7 @@ impl Core {
         }
         let (target, pool) = (s.target, s.pool.clone());
         let answer = matches!(status, 200 | 201)
-            .then(|| Lease::from_answer(text))
+            .then(|| Lease::from_answer(fields))
             .flatten();
         let shown = match &answer {
             Some(l) => self
@@ -172,9 +173,10 @@ impl Core {
         every.unwrap_or(0).min(u64::from(u32::MAX)) as u32
     }
 
-    /// The answer to a heartbeat: a lapsed lease (404/410) is forgotten, so the next page asks
-    /// for a new one; a renewal updates the stored expiry.
-    pub fn heartbeat_answer(&mut self, slot: usize, status: u16, text: &str) {
+    /// The answer to a heartbeat (its fields as [`Lease::from_answer`] reads them): a lapsed
+    /// lease (404/410) is forgotten, so the next page asks for a new one; a renewal updates the
+    /// stored expiry.
+    pub fn heartbeat_answer(&mut self, slot: usize, status: u16, fields: &str) {
         let Some(s) = self.leases.slots.get_mut(slot) else {
             return;
         };
@@ -187,7 +189,7 @@ impl Core {
         let renewed = s
             .lease
             .as_ref()
-            .and_then(|l| l.renewed(text))
+            .and_then(|l| l.renewed(fields))
             .filter(|_| status == 200);
         if let Some(l) = renewed {
             store_set(&key, &l.encode());

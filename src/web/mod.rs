@@ -7,7 +7,9 @@
 //! walking, fetch, storage, DOM events) and calls `Core` with plain strings and numbers;
 //! `Core` makes every decision (what to swap, what a page view is, what to send and when to
 //! retry, which lease to show) with the pure modules, and answers with strings (often JSON
-//! the runtime parses with the browser's `JSON.parse`).
+//! the runtime parses with the browser's `JSON.parse`). The other way round nothing is JSON:
+//! the runtime hands over strings joined by U+001F (see [`Core::call`], and [`Core::swap`] for
+//! its runs and attributes), so no request links `json`'s parser into the snippet.
 
 mod leads;
 mod leases;
@@ -17,7 +19,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::config::{Config, NumberChoice, Replacement};
 use crate::event::{self, Context};
-use crate::json::{self, ObjectWriter, Value};
+use crate::json::{self, ObjectWriter};
 use crate::outbox::{Delivery, Limits, Outbox, Outcome};
 use crate::phone::{Finder, PhoneNumber};
 use crate::prelude::*;
@@ -282,7 +284,7 @@ impl Core {
             op::NOSWAP => Some(self.noswap()),
             op::START_LEAD => self.start_lead(),
             op::DROP_PARAM => self.drop_param(),
-            op::SWAP => Some(self.swap(arg())),
+            op::SWAP => Some(self.swap(args)),
             op::NUMBER => self.number(Some(arg()).filter(|t| !t.is_empty()).map(String::from)),
             op::TRACK => {
                 let (name, props) = (arg(), arg());
@@ -310,13 +312,13 @@ impl Core {
             }
             op::LEAD_FORMS => Some(self.lead_forms()),
             op::LEAD => {
-                let (kind, channel, pairs, key, value) = (arg(), arg(), arg(), arg(), arg());
-                Some(self.lead(kind, channel, pairs, key, value))
+                let (kind, channel, key, value) = (arg(), arg(), arg(), arg());
+                Some(self.lead(kind, channel, key, value, parts))
             }
             op::CALL_CLICK => self.call_click(arg()),
             op::LEASE_REQUESTS => Some(self.lease_requests()),
             op::LEASE_ANSWER => {
-                let shown = self.lease_answer(n as usize, m as u16, arg());
+                let shown = self.lease_answer(n as usize, m as u16, args);
                 if shown {
                     self.store_replay();
                 }
@@ -327,7 +329,7 @@ impl Core {
                 .filter(|ms| *ms > 0)
                 .map(|ms| number(ms.into())),
             op::HEARTBEAT_ANSWER => {
-                self.heartbeat_answer(n as usize, m as u16, arg());
+                self.heartbeat_answer(n as usize, m as u16, args);
                 None
             }
             op::NAVIGATE => {
@@ -364,7 +366,7 @@ pub mod op {
     pub const START_LEAD: u8 = 1;
     /// → [`super::Core::drop_param`].
     pub const DROP_PARAM: u8 = 2;
-    /// (runs and attributes JSON) → [`super::Core::swap`].
+    /// (runs and attributes: the whole string, see the method) → [`super::Core::swap`].
     pub const SWAP: u8 = 3;
     /// (target, or empty for the first) → [`super::Core::number`].
     pub const NUMBER: u8 = 4;
@@ -386,19 +388,20 @@ pub mod op {
     pub const CLASSIFY: u8 = 12;
     /// → [`super::Core::lead_forms`].
     pub const LEAD_FORMS: u8 = 13;
-    /// (kind, channel, pairs JSON, extra key, extra value) → [`super::Core::lead`].
+    /// (kind, channel, extra key, extra value, then keys and values in turn) →
+    /// [`super::Core::lead`].
     pub const LEAD: u8 = 14;
     /// (href) → [`super::Core::call_click`].
     pub const CALL_CLICK: u8 = 15;
     /// → [`super::Core::lease_requests`].
     pub const LEASE_REQUESTS: u8 = 16;
-    /// n: slot, m: status, (answer text) → [`super::Core::lease_answer`].
+    /// n: slot, m: status, (the answer's fields) → [`super::Core::lease_answer`].
     pub const LEASE_ANSWER: u8 = 17;
     /// → [`super::Core::heartbeats`].
     pub const HEARTBEATS: u8 = 18;
     /// → [`super::Core::heartbeat_ms`].
     pub const HEARTBEAT_MS: u8 = 19;
-    /// n: slot, m: status, (answer text) → [`super::Core::heartbeat_answer`].
+    /// n: slot, m: status, (the answer's fields) → [`super::Core::heartbeat_answer`].
     pub const HEARTBEAT_ANSWER: u8 = 20;
     /// n: kind, (href, path) → [`super::Core::navigate`].
     pub const NAVIGATE: u8 = 21;
@@ -449,11 +452,19 @@ impl Core {
         self.drop_param.take()
     }
 
-    /// Plans the swaps for text runs and attributes collected by the runtime:
-    /// `{"r":[["piece",...],...],"a":[["href"|"aria-label"|"title","value"],...]}` →
+    /// Plans the swaps for text runs and attributes collected by the runtime. The input is
+    /// plain text rather than JSON, so the snippet needs no JSON parser: the runs separated by
+    /// U+001E, the pieces (text nodes) of a run by U+001F, then U+001D and the attributes,
+    /// separated by U+001E, each its name (`href`, `aria-label` or `title`), U+001F and its value.
+    /// No piece or value holds one of these separators: the runtime never sends text that does
+    /// (see `sendable` in `js/run.js`). The answer is JSON (the runtime's `JSON.parse` is free):
     /// `{"r":[[run,piece,"text"],...],"a":[[i,"value"],...],"s":[swap,...]}`.
+    ///
+    /// # Example
+    /// `"Call \u{1f}03-1234-5678\u{1e}Fax 0120-111-222\u{1d}href\u{1f}tel:0312345678"`: two
+    /// runs (of two pieces and one) and a tel: link.
     pub fn swap(&mut self, input: &str) -> String {
-        let v = json::parse(input).unwrap_or(Value::Null);
+        let (runs_in, attrs_in) = crate::url::cut(input, 0x1d);
         let choices: Vec<Option<(&str, &PhoneNumber)>> = self
             .numbers
             .iter()
@@ -462,36 +473,30 @@ impl Core {
         let mut runs = String::from("[");
         let mut swaps = String::from("[");
         let replayed = self.replay.len();
-        if let Some(Value::Array(rs)) = v.get("r") {
-            for (ri, run) in rs.iter().enumerate() {
-                let Value::Array(pieces) = run else { continue };
-                let texts: Vec<&str> = pieces
-                    .iter()
-                    .map(|p| p.as_str().unwrap_or_default())
-                    .collect();
-                let plan = swap::plan(&texts, &self.finder, &choices);
-                for e in &plan.edits {
-                    item(&mut runs, |o| {
-                        json::push_u64(o, ri as u64);
-                        o.push(',');
-                        json::push_u64(o, e.piece as u64);
-                        o.push(',');
-                        json::write_str(o, &e.text);
-                    });
-                }
-                for s in &plan.swaps {
-                    self.swap_json(&mut swaps, s.target, &s.after);
-                    let mut line = s.before.clone();
-                    line.push('\t');
-                    line.push_str(&s.after);
-                    // One line, one tab: a number written across a line break is not replayed.
-                    if self.replay.len() < 2000
-                        && s.before.bytes().all(|b| b >= b' ')
-                        && !self.replay.split('\n').any(|l| l == line)
-                    {
-                        self.replay.push('\n');
-                        self.replay.push_str(&line);
-                    }
+        for (ri, run) in runs_in.split('\u{1e}').enumerate() {
+            let texts: Vec<&str> = run.split('\u{1f}').collect();
+            let plan = swap::plan(&texts, &self.finder, &choices);
+            for e in &plan.edits {
+                item(&mut runs, |o| {
+                    json::push_u64(o, ri as u64);
+                    o.push(',');
+                    json::push_u64(o, e.piece as u64);
+                    o.push(',');
+                    json::write_str(o, &e.text);
+                });
+            }
+            for s in &plan.swaps {
+                self.swap_json(&mut swaps, s.target, &s.after);
+                let mut line = s.before.clone();
+                line.push('\t');
+                line.push_str(&s.after);
+                // One line, one tab: a number written across a line break is not replayed.
+                if self.replay.len() < 2000
+                    && s.before.bytes().all(|b| b >= b' ')
+                    && !self.replay.split('\n').any(|l| l == line)
+                {
+                    self.replay.push('\n');
+                    self.replay.push_str(&line);
                 }
             }
         }
@@ -499,30 +504,24 @@ impl Core {
             self.store_replay();
         }
         let mut attrs = String::from("[");
-        if let Some(Value::Array(items)) = v.get("a") {
-            for (i, it) in items.iter().enumerate() {
-                let (Some(Value::String(name)), Some(Value::String(value))) =
-                    (it_get(it, 0), it_get(it, 1))
-                else {
-                    continue;
-                };
-                let new = if name == "href" {
-                    crate::phone::tel_href(value, &self.finder, &choices)
-                } else {
-                    swap::plan_attr(value, &self.finder, &choices).map(|(text, made)| {
-                        for s in made {
-                            self.swap_json(&mut swaps, s.target, &s.after);
-                        }
-                        text
-                    })
-                };
-                if let Some(new) = new {
-                    item(&mut attrs, |o| {
-                        json::push_u64(o, i as u64);
-                        o.push(',');
-                        json::write_str(o, &new);
-                    });
-                }
+        for (i, it) in attrs_in.split('\u{1e}').enumerate() {
+            let (name, value) = crate::url::cut(it, 0x1f);
+            let new = if name == "href" {
+                crate::phone::tel_href(value, &self.finder, &choices)
+            } else {
+                swap::plan_attr(value, &self.finder, &choices).map(|(text, made)| {
+                    for s in made {
+                        self.swap_json(&mut swaps, s.target, &s.after);
+                    }
+                    text
+                })
+            };
+            if let Some(new) = new {
+                item(&mut attrs, |o| {
+                    json::push_u64(o, i as u64);
+                    o.push(',');
+                    json::write_str(o, &new);
+                });
             }
         }
         runs.push(']');
@@ -662,14 +661,6 @@ impl Core {
         if let Some(ob) = self.beacon.take() {
             self.save_outbox(&ob);
         }
-    }
-}
-
-/// `items[i]` of a JSON array.
-fn it_get(v: &Value, i: usize) -> Option<&Value> {
-    match v {
-        Value::Array(items) => items.get(i),
-        _ => None,
     }
 }
 

@@ -240,6 +240,26 @@ test("ringtrail('rescan', el) respects noswap and is harmless on an untagged vis
   await tagged.ctx.close();
 });
 
+test('text holding U+001D to U+001F (the separators of Core\'s swap input) is left alone; the rest still swaps', async () => {
+  const { ctx, page } = await open(browser, collector, '/test/api.html?utm_source=campaign');
+  const result = await page.evaluate(() => {
+    document.body.insertAdjacentHTML('beforeend',
+      '<div id="sep"><p id="sep-run">Call 03-1234-5678\u001f</p><p id="sep-split">Call <b>03-1234</b>-\u001e5678</p>' +
+      '<p id="sep-ok">Call <b>03</b>-1234-5678</p>' +
+      '<a id="sep-attrs" href="tel:0312345678" title="03-1234-5678\u001d" aria-label="Call 03-1234-5678">x</a></div>');
+    return ringtrail('rescan', document.getElementById('sep'));
+  });
+  assert.equal(await page.textContent('#sep-run'), 'Call 03-1234-5678\u001f');
+  assert.equal(await html(page, '#sep-split'), 'Call <b>03-1234</b>-\u001e5678');
+  assert.equal(await html(page, '#sep-ok'), 'Call <b>03</b>-5555-0101');
+  assert.equal(await attr(page, '#sep-attrs', 'href'), `tel:${e164(CAMPAIGN.tokyo)}`);
+  assert.equal(await attr(page, '#sep-attrs', 'title'), '03-1234-5678\u001d');
+  assert.equal(await attr(page, '#sep-attrs', 'aria-label'), 'Call 03-5555-0101');
+  assert.deepEqual(result.map((s) => s.displayed), ['03-5555-0101', '03-5555-0101']);
+  assert.deepEqual(page.errors, []);
+  await ctx.close();
+});
+
 test('an unknown command logs one clear console error and changes nothing', async () => {
   const { ctx, page } = await open(browser, collector, '/test/api.html?utm_source=campaign');
   await page.evaluate(() => ringtrail('swapp'));
