@@ -118,7 +118,7 @@
   Promise.all([import(base + 'ringtrail.js'), configText])
     .then((r) => {
       var m = r[0];
-      return m.default({ module_or_path: wasm }).then(() => {
+      return m.default(wasm).then(() => {
         // Throws on a bad config, before touching the page. Replays the queued calls itself,
         // after the page view.
         var api = m.run(r[1], collector, stub.q || [], pre);

@@ -14,11 +14,11 @@ wasm-pack --quiet build --target web --release --mode no-install --no-typescript
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   --strip-debug --strip-producers \
   pkg/ringtrail_bg.wasm -o pkg/ringtrail_bg.wasm
-# One minified module: the runtime (js/runtime.js), the wasm-bindgen glue and js/browser.js.
-# (wasm-bindgen 0.2.130 lists our import module twice in its imports object, with the same
-# value; esbuild's duplicate-key warning about it is silenced.)
+# The wasm's imports and exports must be the ones js/wasm.js (our glue, in place of the one
+# wasm-bindgen writes) knows.
+node scripts/check-abi.mjs pkg/ringtrail_bg.wasm
+# One minified module: the runtime (js/runtime.js), its glue (js/wasm.js) and js/browser.js.
 "$bin/esbuild" js/runtime.js --bundle --minify --format=esm --log-level=warning \
-  --log-override:duplicate-object-key=silent \
   --outfile=pkg/ringtrail.bundle.js
 mv pkg/ringtrail.bundle.js pkg/ringtrail.js
 "$bin/esbuild" js/loader.js --minify --log-level=warning --outfile=pkg/loader.js
