@@ -5,10 +5,9 @@
 //   <script>window.ringtrail=window.ringtrail||function(){(ringtrail.q=ringtrail.q||[]).push(arguments)}</script>
 //
 // It finds ringtrail.js and ringtrail_bg.wasm next to itself, fetches them and the config (or
-// reads it inline when data-config starts with "{"; see configText for JSON) in parallel,
-// starts the wasm and then replays the commands queued before it was ready. It never blocks
-// rendering, and any failure leaves the page as it was with one console message. All logic
-// lives in the wasm; this file only wires it.
+// reads it inline; see configText) in parallel, starts the wasm and then replays the commands
+// queued before it was ready. It never blocks rendering, and any failure leaves the page as it
+// was with one console message. All logic lives in the wasm; this file only wires it.
 (() => {
   var w = window;
   var d = document;
@@ -97,9 +96,14 @@
   // The wasm reads compiled configs only (src/compiled.rs): the collector serves its sites'
   // configs compiled at /v1/config/{site}, and compiles a JSON one (inline, or at another URL)
   // on POST /v1/config, answering a bad one with the line to log (its JSON path first).
-  var configText = (cfg.charAt(0) === '{' ? Promise.resolve(cfg) : get(cfg).then((r) => r.text()))
+  // `ringtrail compile` prints one for a site to serve or inline itself.
+  // Inline: JSON, a compiled config as a JSON string, or as is (its U+001F separators).
+  var configText = (/^["{]|\x1f/.test(cfg) ? Promise.resolve(cfg) : get(cfg).then((r) => r.text()))
     .then((t) => {
-      if (t.trim().charAt(0) !== '{') return t;
+      t = t.trim();
+      // Compiled, as a JSON string (`ringtrail compile`, /v1/config/{site}) or as is.
+      if (t.charAt(0) === '"') return JSON.parse(t);
+      if (t.charAt(0) !== '{') return t;
       if (!collector) throw new Error('config error: a JSON config needs data-collector (or `ringtrail compile`)');
       return fetch(new URL(collector.replace(/\/+$/, '') + '/v1/config', location.href), {
         method: 'POST', body: t, credentials: 'omit'

@@ -104,12 +104,13 @@ pub struct CompileArgs {
     pub config: PathBuf,
 }
 
-/// Prints the config compiled for the snippet (for `data-config` on a site that serves its
-/// config itself); a config with errors prints them as `check` does, exit 1.
+/// Prints the config compiled for the snippet, as a JSON string (what `GET /v1/config/{site}`
+/// serves; paste it into `data-config`, or serve it from the site); a config with errors prints
+/// them as `check` does, exit 1.
 pub fn run_compile(args: &CompileArgs) -> ExitCode {
     match load_valid(&args.config) {
         Some(config) => {
-            println!("{}", config.compile());
+            println!("{}", Value::String(config.compile()));
             ExitCode::SUCCESS
         }
         None => ExitCode::FAILURE,

@@ -155,10 +155,11 @@ fn compile_prints_the_compiled_config_or_every_error() {
     let expected = ringtrail::config::Config::from_json(&text)
         .expect("valid")
         .compile();
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        format!("{expected}\n")
-    );
+    // One line, a JSON string: printable, so it can be pasted into `data-config`.
+    let printed: String =
+        serde_json::from_slice(&output.stdout).expect("a JSON string on one line");
+    assert_eq!(printed, expected);
+    assert!(output.stdout.iter().all(|&b| b >= b' ' || b == b'\n'));
 
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("bad.json");

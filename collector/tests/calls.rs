@@ -127,7 +127,7 @@ async fn configs_are_served_compiled_and_json_is_compiled_on_request() {
         .expect("req");
     let (status, body, headers) = h.send(req).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(headers[header::CONTENT_TYPE], "text/plain; charset=utf-8");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
     assert!(headers[header::CACHE_CONTROL]
         .to_str()
         .expect("ascii")

@@ -2,7 +2,9 @@
 // number and its page view reaches the collector; a bad config changes nothing on the page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { suite, newPage, eventually } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite, newPage, eventually, ROOT } from './harness.mjs';
 
 const { collector, browser } = await suite();
 
@@ -32,6 +34,28 @@ test('an untagged visit keeps the site numbers', async () => {
   await page.waitReady();
   assert.equal(await page.textContent('#main-phone'), '03-1234-5678');
   assert.deepEqual((await page.rt()).ready, []);
+  await ctx.close();
+});
+
+test('a config compiled ahead (ringtrail compile) works inline with no collector at all', async () => {
+  const json = readFileSync(join(ROOT, 'www/ringtrail/config.json'), 'utf8');
+  const { compiled } = await (await fetch(`${collector.url}/v1/config`, { method: 'POST', body: json })).json();
+  assert.match(compiled, /^rt1\x1fdemo\x1f/);
+  // As `ringtrail compile` prints it: a JSON string, printable, pasted into the attribute.
+  const html = readFileSync(join(ROOT, 'www/index.html'), 'utf8')
+    .replace('data-config="/ringtrail/config.json" data-collector="/"', `data-config='${JSON.stringify(compiled)}'`);
+  assert.ok(!html.includes('data-collector') && !/[\x00-\x08\x1f]/.test(html));
+  const ctx = await browser.newContext();
+  const page = await newPage(ctx);
+  const requests = [];
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  await page.route(/\/inline-compiled\.html/, (r) => r.fulfill({ contentType: 'text/html', body: html }));
+  await page.goto(`${collector.url}/inline-compiled.html?utm_source=campaign&utm_medium=cpc`);
+  await page.waitReady();
+  assert.equal(await page.textContent('#main-phone'), '03-5555-0101');
+  assert.ok((await page.rt()).swaps.every((s) => s.source === 'spring-campaign'));
+  assert.ok(!requests.some((p) => p.startsWith('/v1/')), requests.join(' '));
+  assert.deepEqual(page.errors, []);
   await ctx.close();
 });
 

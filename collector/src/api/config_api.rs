@@ -1,7 +1,8 @@
 //! Configs for the snippet, compiled: the browser never parses or validates JSON (see
 //! `ringtrail::compiled`).
 //!
-//! - `GET /v1/config/{site}`: a loaded site config, compiled, for `data-config`.
+//! - `GET /v1/config/{site}`: a loaded site config, compiled, for `data-config`: a JSON string
+//!   (its U+001F separators written `\u001f`, so it can be pasted into HTML as well).
 //! - `POST /v1/config`: compiles the JSON config in the body (a config inline in `data-config`,
 //!   or at a URL of the site's own). The answer is 200 either way, like a compiler's: a valid
 //!   config gives `{"compiled": TEXT}`, one with errors `{"message": LINE, "errors": [{path,
@@ -25,7 +26,7 @@ use crate::AppState;
 /// after the collector restarts with it.
 pub const CONFIG_CACHE_CONTROL: &str = "public, max-age=300";
 
-/// The compiled config, `text/plain`, with a short `Cache-Control`.
+/// The compiled config as a JSON string, with a short `Cache-Control`.
 ///
 /// # Errors
 /// 404 when no loaded config declares the site.
@@ -37,7 +38,13 @@ pub async fn get_config(
         .sites
         .get(&site)
         .ok_or_else(|| AppError::NotFound(format!("site: no config is loaded for {site:?}")))?;
-    Ok(compiled(config.compiled.to_string()))
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, CONFIG_CACHE_CONTROL),
+        ],
+        Value::String(config.compiled.to_string()).to_string(),
+    ))
 }
 
 /// Validates and compiles the JSON config in the body (see the module docs).
@@ -52,14 +59,4 @@ pub async fn compile(JsonText(text): JsonText) -> Json<Value> {
                 .collect::<Vec<_>>(),
         }),
     })
-}
-
-fn compiled(text: String) -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-            (header::CACHE_CONTROL, CONFIG_CACHE_CONTROL),
-        ],
-        text,
-    )
 }
