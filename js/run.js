@@ -140,29 +140,20 @@ function mutationRoots(records) {
 
 // POSTs `body` as text/plain (a CORS simple request: no preflight) with keepalive, so the request
 // outlives the page; aborts after `timeoutMs`. Calls `done(status, retryAfterSeconds, text)`;
-// status 0 means no answer (offline, DNS, CORS, timeout).
+// status 0 means no answer (offline, DNS, CORS, timeout). fetch rejects rather than throws.
 function post(url, body, timeoutMs, done) {
-  let ctrl = null;
-  try { ctrl = new AbortController(); } catch (e) { /* old browsers: no timeout */ }
-  const timer = ctrl && setTimeout(() => ctrl.abort(), timeoutMs);
-  let p;
-  try {
-    p = fetch(url, {
-      method: 'POST', body, keepalive: body.length < 60000, credentials: 'omit', mode: 'cors',
-      headers: { 'content-type': 'text/plain;charset=UTF-8' }, signal: ctrl && ctrl.signal,
-    });
-  } catch (e) {
-    p = Promise.reject(e);
-  }
-  p.then(
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+  const end = (status, ra, text) => { clearTimeout(timer); done(status, ra, text); };
+  fetch(url, {
+    method: 'POST', body, keepalive: body.length < 60000, credentials: 'omit', mode: 'cors',
+    headers: { 'content-type': 'text/plain;charset=UTF-8' }, signal: ctrl.signal,
+  }).then(
     (r) => {
       const ra = parseInt(r.headers.get('retry-after'), 10) || 0;
-      r.text().then(
-        (t) => { clearTimeout(timer); done(r.status, ra, t); },
-        () => { clearTimeout(timer); done(r.status, ra, ''); },
-      );
+      r.text().then((t) => end(r.status, ra, t), () => end(r.status, ra, ''));
     },
-    () => { clearTimeout(timer); done(0, 0, ''); },
+    () => end(0, 0, ''),
   );
 }
 
@@ -170,9 +161,6 @@ function post(url, body, timeoutMs, done) {
 function beacon(url, body) {
   try { return navigator.sendBeacon(url, body); } catch (e) { return false; }
 }
-
-
-
 
 const ATTRS = ['href', 'aria-label', 'title'];
 const d = document;
