@@ -123,7 +123,7 @@ impl Config {
     /// version, cut short, a phone number that does not parse).
     pub fn decode(text: &str) -> Option<Config> {
         let mut r = Reader {
-            fields: text.split(SEP),
+            fields: crate::url::split_on(text, SEP as u8),
             bad: false,
         };
         r.bad = r.s() != VERSION;
@@ -296,7 +296,7 @@ fn number(s: &str) -> Option<u32> {
 /// text `bad` and reads as a stand-in, so the reading goes on straight to the end: no early
 /// return, whose paths dropping each half-built part cost more wasm than the whole reader.
 struct Reader<'a> {
-    fields: core::str::Split<'a, char>,
+    fields: crate::url::SplitOn<'a>,
     bad: bool,
 }
 

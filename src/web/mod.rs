@@ -26,6 +26,7 @@ use crate::prelude::*;
 use crate::privacy::{self, Signals};
 use crate::source::{self, Touch};
 use crate::swap;
+use crate::url;
 use crate::visit::{Session, SessionPolicy};
 
 #[wasm_bindgen(module = "/js/browser.js")]
@@ -186,7 +187,7 @@ impl Core {
         page: &str,
         signals: u32,
     ) -> Result<Core, &'static str> {
-        let mut parts = page.split('\u{1f}');
+        let mut parts = url::split_on(page, 0x1f);
         let mut part = || parts.next().unwrap_or_default();
         let (href, referrer, host) = (part(), part(), part());
         // JSON never reaches here: the collector validates and compiles it (the loader asks it).
@@ -277,7 +278,7 @@ impl Core {
     /// wasm shim (borrow checks, string passing) and JS glue, about 3 KB gzip for 25 methods;
     /// one export pays that once. The methods stay plain Rust, called here and by the tests.
     pub fn call(&mut self, op: u8, args: &str, n: u32, m: u32) -> Option<String> {
-        let mut parts = args.split('\u{1f}');
+        let mut parts = url::split_on(args, 0x1f);
         let mut arg = || parts.next().unwrap_or_default();
         let yes = |v: bool| v.then(|| "1".into());
         match op {
@@ -473,8 +474,8 @@ impl Core {
         let mut runs = String::from("[");
         let mut swaps = String::from("[");
         let replayed = self.replay.len();
-        for (ri, run) in runs_in.split('\u{1e}').enumerate() {
-            let texts: Vec<&str> = run.split('\u{1f}').collect();
+        for (ri, run) in url::split_on(runs_in, 0x1e).enumerate() {
+            let texts: Vec<&str> = url::split_on(run, 0x1f).collect();
             let plan = swap::plan(&texts, &self.finder, &choices);
             for e in &plan.edits {
                 item(&mut runs, |o| {
@@ -493,7 +494,7 @@ impl Core {
                 // One line, one tab: a number written across a line break is not replayed.
                 if self.replay.len() < 2000
                     && s.before.bytes().all(|b| b >= b' ')
-                    && !self.replay.split('\n').any(|l| l == line)
+                    && !url::split_on(&self.replay, b'\n').any(|l| l == line)
                 {
                     self.replay.push('\n');
                     self.replay.push_str(&line);
@@ -504,7 +505,7 @@ impl Core {
             self.store_replay();
         }
         let mut attrs = String::from("[");
-        for (i, it) in attrs_in.split('\u{1e}').enumerate() {
+        for (i, it) in url::split_on(attrs_in, 0x1e).enumerate() {
             let (name, value) = crate::url::cut(it, 0x1f);
             let new = if name == "href" {
                 crate::phone::tel_href(value, &self.finder, &choices)
@@ -733,9 +734,9 @@ impl Core {
 
     /// Moves the queues of gone tabs (and the pre-per-tab shared `outbox`) into this tab's.
     fn adopt_orphans(&self, ob: &mut Outbox, now: u64) {
-        for key in store_keys("outbox").lines() {
+        for key in url::split_on(&store_keys("outbox"), b'\n') {
             let tab = key.strip_prefix("outbox:").unwrap_or_default();
-            if tab == self.tab {
+            if tab == self.tab || key.is_empty() {
                 continue;
             }
             let mut alive_key = String::from("alive:");
