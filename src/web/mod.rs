@@ -152,6 +152,10 @@ pub struct Core {
 /// The page's snippet state, made by [`start`] and used by [`call`]. Why a static rather than
 /// an exported class: a wasm-bindgen class costs JS glue (the class, `free`, a finalization
 /// registry) and a borrow check in every call; the page only ever has one.
+///
+/// Only ever `try_lock`ed: a bug traps the wasm with the lock held (nothing unwinds), and a
+/// `lock` would then spin forever on the page's only thread, freezing the page. After such a
+/// trap every call answers nothing and the snippet stays inert.
 static CORE: spin::Mutex<Option<Core>> = spin::Mutex::new(None);
 
 /// Starts the snippet for this page: [`Core::new`], kept for [`call`]. Answers the error, if
@@ -161,7 +165,7 @@ static CORE: spin::Mutex<Option<Core>> = spin::Mutex::new(None);
 pub fn start(config: &str, collector: bool, page: &str, signals: u32) -> Option<String> {
     match Core::new(config, collector, page, signals) {
         Ok(core) => {
-            *CORE.lock() = Some(core);
+            *CORE.try_lock()? = Some(core);
             None
         }
         Err(why) => Some(why.into()),
@@ -171,7 +175,7 @@ pub fn start(config: &str, collector: bool, page: &str, signals: u32) -> Option<
 /// [`Core::call`] on the page's Core (`None` before [`start`]).
 #[wasm_bindgen]
 pub fn call(op: u8, args: &str, n: u32, m: u32) -> Option<String> {
-    CORE.lock().as_mut()?.call(op, args, n, m)
+    CORE.try_lock()?.as_mut()?.call(op, args, n, m)
 }
 
 impl Core {
