@@ -200,18 +200,10 @@ impl FieldKind {
 /// case; pass `""` for a missing one). Secrets and card fields are recognized first and err on
 /// the side of not reading; `autocomplete` is trusted next, then `type`, then names.
 ///
-/// Word lists are comma-separated patterns (ASCII case-insensitive, `*` as in
-/// [`crate::source::pattern_matches`]): compact data instead of code.
+/// The rules are data ([`FIELD_RULES`]), read in order: compact data instead of code.
 pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str) -> FieldKind {
-    use FieldKind::*;
     let ty = input_type.trim_ascii().as_bytes();
-    let ty_is = |list: &[u8]| one_of(list, &|p| p.eq_ignore_ascii_case(ty));
     let ac = autocomplete.as_bytes();
-    let ac_has = |list: &[u8]| {
-        any_run(ac, u8::is_ascii_whitespace, &|t| {
-            one_of(list, &|p| pattern_bytes(p, t))
-        })
-    };
     // Names compared with separators removed: "First-Name", "first_name", "firstName" alike.
     // (A push loop: `collect` would bring its own from-iterator code for this one use.)
     let key = |s: &str| {
@@ -223,88 +215,104 @@ pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str
         }
         k
     };
-    let keys = [key(name), key(id)];
-    let any_key = |list: &[u8]| {
-        keys.iter()
-            .any(|k| one_of(list, &|p| contains_ignore_case(k, p)))
-    };
-    // Whole words: runs of ASCII letters and digits.
-    let any_word = |list: &[u8]| {
-        [name, id].iter().any(|s| {
-            any_run(s.as_bytes(), |b| !b.is_ascii_alphanumeric(), &|w| {
-                one_of(list, &|p| pattern_bytes(p, w))
+    let (k1, k2) = (key(name), key(id));
+    for rule in FIELD_RULES.split(|&b| b == b'|') {
+        let [kind, how, b':', list @ ..] = rule else {
+            continue;
+        };
+        let kind = match kind {
+            b'p' => FieldKind::Password,
+            b'c' => FieldKind::Card,
+            b'e' => FieldKind::Email,
+            b't' => FieldKind::Tel,
+            b'n' => FieldKind::Name,
+            b'b' => FieldKind::Company,
+            _ => FieldKind::Other,
+        };
+        let hit = match how {
+            b't' => matches(list, &[ty], |_| false, false),
+            b'a' => matches(list, &[ac], u8::is_ascii_whitespace, false),
+            b'k' => matches(list, &[&k1, &k2], |_| false, true),
+            b'w' => matches(
+                list,
+                &[name.as_bytes(), id.as_bytes()],
+                |b| !b.is_ascii_alphanumeric(),
+                false,
+            ),
+            // The kind of the first `autocomplete` token that names one (tokens in order, then
+            // kinds in order).
+            _ => {
+                let hit = core::cell::Cell::new(None);
+                any_run(ac, u8::is_ascii_whitespace, &|t| {
+                    AUTOCOMPLETE.iter().any(|&(kind, list)| {
+                        let found = matches(list, &[t], |_| false, false);
+                        if found {
+                            hit.set(Some(kind));
+                        }
+                        found
+                    })
+                });
+                if let Some(kind) = hit.get() {
+                    return kind;
+                }
+                false
+            }
+        };
+        if hit {
+            return kind;
+        }
+    }
+    FieldKind::Other
+}
+
+/// [`classify_field`]'s rules in order, `|`-separated, each `KW:patterns`: the kind K
+/// (`p`assword, `c`ard, `o`ther, `e`mail, `t`el, `n`ame, `b`usiness), where W to look, and
+/// comma-separated patterns (ASCII case-insensitive, `*` as in
+/// [`crate::source::pattern_matches`]). W: `t` the type, `a` an `autocomplete` token, `k`
+/// inside the name or id with separators removed, `w` a whole word (a run of ASCII letters and
+/// digits) of the name or id. `??:` reads the `autocomplete` table ([`AUTOCOMPLETE`]). The
+/// first rule that holds decides; none is `Other`.
+const FIELD_RULES: &[u8] = b"pt:password|pa:current-password,new-password,one-time-code|\
+    pk:pass,pwd,secret,csrf,token,socialsecurity|pw:pin,otp,ssn|\
+    ca:cc-*|ck:card,cvc,cvv,csc,securitycode,iban,ccnum,ccexp|cw:cc|\
+    ot:hidden,submit,button,reset,image,file,checkbox,radio,range,color,date,datetime-local,\
+    month,week,time,number|??:|et:email|tt:tel|ek:email,mailaddress|ew:mail|\
+    tk:phone,mobile,denwa,keitai|tw:tel*|\
+    bk:company,organization,organisation,business,kaisha|bw:org,firm,corp|\
+    ok:username,filename,hostname,domainname,pathname,screenname|\
+    nk:name,surname,shimei,namae,furigana|nw:fname,lname,sei,mei";
+
+/// What `autocomplete` tokens name, kinds in order.
+const AUTOCOMPLETE: [(FieldKind, &[u8]); 5] = [
+    (FieldKind::Email, b"email"),
+    (FieldKind::Tel, b"tel*"),
+    (FieldKind::Company, b"organization"),
+    (
+        FieldKind::Name,
+        b"name,given-name,family-name,additional-name,nickname",
+    ),
+    (
+        FieldKind::Other,
+        b"username,organization-title,street-address,postal-code,country,country-name,\
+          url,bday,sex",
+    ),
+];
+
+/// Whether a run of one of `hays` (split where `sep` accepts a byte) matches a pattern of the
+/// comma-separated `list`, or with `contains`, holds one of its entries (no `*` then).
+#[inline(never)]
+fn matches(list: &[u8], hays: &[&[u8]], sep: fn(&u8) -> bool, contains: bool) -> bool {
+    hays.iter().any(|h| {
+        any_run(h, sep, &|t| {
+            one_of(list, &|p| {
+                if contains {
+                    contains_ignore_case(t, p)
+                } else {
+                    pattern_bytes(p, t)
+                }
             })
         })
-    };
-
-    if ty_is(b"password")
-        || ac_has(b"current-password,new-password,one-time-code")
-        || any_key(b"pass,pwd,secret,csrf,token,socialsecurity")
-        || any_word(b"pin,otp,ssn")
-    {
-        return Password;
-    }
-    if ac_has(b"cc-*")
-        || any_key(b"card,cvc,cvv,csc,securitycode,iban,ccnum,ccexp")
-        || any_word(b"cc")
-    {
-        return Card;
-    }
-    if ty_is(
-        b"hidden,submit,button,reset,image,file,checkbox,radio,range,color,date,\
-          datetime-local,month,week,time,number",
-    ) {
-        return Other;
-    }
-    const AUTOCOMPLETE: [(FieldKind, &[u8]); 5] = [
-        (Email, b"email"),
-        (Tel, b"tel*"),
-        (Company, b"organization"),
-        (
-            Name,
-            b"name,given-name,family-name,additional-name,nickname",
-        ),
-        (
-            Other,
-            b"username,organization-title,street-address,postal-code,country,country-name,\
-              url,bday,sex",
-        ),
-    ];
-    // The kind of the first token that names one (tokens in order, then kinds in order).
-    let hit = core::cell::Cell::new(None);
-    any_run(ac, u8::is_ascii_whitespace, &|t| {
-        AUTOCOMPLETE.iter().any(|&(kind, list)| {
-            let found = one_of(list, &|p| pattern_bytes(p, t));
-            if found {
-                hit.set(Some(kind));
-            }
-            found
-        })
-    });
-    if let Some(kind) = hit.get() {
-        return kind;
-    }
-    if ty_is(b"email") {
-        return Email;
-    }
-    if ty_is(b"tel") {
-        return Tel;
-    }
-    if any_key(b"email,mailaddress") || any_word(b"mail") {
-        return Email;
-    }
-    if any_key(b"phone,mobile,denwa,keitai") || any_word(b"tel*") {
-        return Tel;
-    }
-    if any_key(b"company,organization,organisation,business,kaisha") || any_word(b"org,firm,corp") {
-        return Company;
-    }
-    if !any_key(b"username,filename,hostname,domainname,pathname,screenname")
-        && (any_key(b"name,surname,shimei,namae,furigana") || any_word(b"fname,lname,sei,mei"))
-    {
-        return Name;
-    }
-    Other
+    })
 }
 
 /// Whether `f` accepts one of the comma-separated entries of `list`.
@@ -598,6 +606,264 @@ mod tests {
             sha256_hex(&all),
             "466ee381bbc4a6de34133ad71e2d19bd7ac1efe7fbd78829b39564fb7a8e7d20"
         );
+    }
+
+    /// The rules as code, before they became [`FIELD_RULES`]: the table must decide alike.
+    fn old_classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str) -> FieldKind {
+        use FieldKind::*;
+        let ty = input_type.trim_ascii().as_bytes();
+        let ty_is = |list: &[u8]| one_of(list, &|p| p.eq_ignore_ascii_case(ty));
+        let ac = autocomplete.as_bytes();
+        let ac_has = |list: &[u8]| {
+            any_run(ac, u8::is_ascii_whitespace, &|t| {
+                one_of(list, &|p| pattern_bytes(p, t))
+            })
+        };
+        // Names compared with separators removed: "First-Name", "first_name", "firstName" alike.
+        // (A push loop: `collect` would bring its own from-iterator code for this one use.)
+        let key = |s: &str| {
+            let mut k = Vec::new();
+            for b in s.bytes() {
+                if b.is_ascii_alphanumeric() {
+                    k.push(b);
+                }
+            }
+            k
+        };
+        let keys = [key(name), key(id)];
+        let any_key = |list: &[u8]| {
+            keys.iter()
+                .any(|k| one_of(list, &|p| contains_ignore_case(k, p)))
+        };
+        // Whole words: runs of ASCII letters and digits.
+        let any_word = |list: &[u8]| {
+            [name, id].iter().any(|s| {
+                any_run(s.as_bytes(), |b| !b.is_ascii_alphanumeric(), &|w| {
+                    one_of(list, &|p| pattern_bytes(p, w))
+                })
+            })
+        };
+
+        if ty_is(b"password")
+            || ac_has(b"current-password,new-password,one-time-code")
+            || any_key(b"pass,pwd,secret,csrf,token,socialsecurity")
+            || any_word(b"pin,otp,ssn")
+        {
+            return Password;
+        }
+        if ac_has(b"cc-*")
+            || any_key(b"card,cvc,cvv,csc,securitycode,iban,ccnum,ccexp")
+            || any_word(b"cc")
+        {
+            return Card;
+        }
+        if ty_is(
+            b"hidden,submit,button,reset,image,file,checkbox,radio,range,color,date,\
+              datetime-local,month,week,time,number",
+        ) {
+            return Other;
+        }
+        const AUTOCOMPLETE: [(FieldKind, &[u8]); 5] = [
+            (Email, b"email"),
+            (Tel, b"tel*"),
+            (Company, b"organization"),
+            (
+                Name,
+                b"name,given-name,family-name,additional-name,nickname",
+            ),
+            (
+                Other,
+                b"username,organization-title,street-address,postal-code,country,country-name,\
+                  url,bday,sex",
+            ),
+        ];
+        // The kind of the first token that names one (tokens in order, then kinds in order).
+        let hit = core::cell::Cell::new(None);
+        any_run(ac, u8::is_ascii_whitespace, &|t| {
+            AUTOCOMPLETE.iter().any(|&(kind, list)| {
+                let found = one_of(list, &|p| pattern_bytes(p, t));
+                if found {
+                    hit.set(Some(kind));
+                }
+                found
+            })
+        });
+        if let Some(kind) = hit.get() {
+            return kind;
+        }
+        if ty_is(b"email") {
+            return Email;
+        }
+        if ty_is(b"tel") {
+            return Tel;
+        }
+        if any_key(b"email,mailaddress") || any_word(b"mail") {
+            return Email;
+        }
+        if any_key(b"phone,mobile,denwa,keitai") || any_word(b"tel*") {
+            return Tel;
+        }
+        if any_key(b"company,organization,organisation,business,kaisha")
+            || any_word(b"org,firm,corp")
+        {
+            return Company;
+        }
+        if !any_key(b"username,filename,hostname,domainname,pathname,screenname")
+            && (any_key(b"name,surname,shimei,namae,furigana") || any_word(b"fname,lname,sei,mei"))
+        {
+            return Name;
+        }
+        Other
+    }
+
+    #[test]
+    fn field_rules_decide_as_the_code_did() {
+        let types = [
+            "",
+            "text",
+            " Email ",
+            "email",
+            "tel",
+            "TEL",
+            "password",
+            "hidden",
+            "search",
+            "number",
+            "datetime-local",
+            "checkbox",
+            "url",
+            "pass*",
+        ];
+        let words = [
+            "",
+            "email",
+            "E-Mail",
+            "mailAddress",
+            "mail",
+            "your_mail",
+            "tel",
+            "tel1",
+            "Tel-2",
+            "hotel",
+            "telephone",
+            "phone",
+            "mobile_no",
+            "denwa",
+            "keitai",
+            "name",
+            "first_name",
+            "lastName",
+            "fname",
+            "lname",
+            "sei",
+            "mei",
+            "shimei",
+            "namae",
+            "furigana",
+            "username",
+            "user_name",
+            "file-name",
+            "hostname",
+            "screenName",
+            "company",
+            "organisation",
+            "business",
+            "kaisha",
+            "org",
+            "firm",
+            "corp",
+            "corporate",
+            "pass",
+            "pwd",
+            "secret",
+            "csrf_token",
+            "social-security",
+            "pin",
+            "pin_code",
+            "otp",
+            "ssn",
+            "card",
+            "cvc",
+            "cvv",
+            "csc",
+            "security_code",
+            "iban",
+            "ccnum",
+            "cc-exp",
+            "cc",
+            "acc",
+            "message",
+            "x",
+            "q",
+            "success_email",
+            "company_name",
+            "card-holder-name",
+            "tel*",
+            "*",
+            "org.name",
+            "a b",
+            "名前",
+        ];
+        let acs = [
+            "",
+            "email",
+            "tel",
+            "tel-national",
+            "tel email",
+            "email tel",
+            "billing cc-number",
+            "cc-exp",
+            "current-password",
+            "new-password",
+            "one-time-code",
+            "organization",
+            "organization-title",
+            "given-name",
+            "family-name",
+            "nickname",
+            "name",
+            "username",
+            "street-address",
+            "postal-code",
+            "country",
+            "bday",
+            "sex",
+            "url",
+            "section-a shipping tel",
+            "off",
+            "on",
+            "  name  ",
+            "x email",
+            "username email",
+            "ORGANIZATION",
+            "cc-*",
+        ];
+        let mut n = 0;
+        for ty in types {
+            for name in words {
+                for id in ["", "email", "pass", "lname"] {
+                    for ac in acs {
+                        assert_eq!(
+                            classify_field(ty, name, id, ac),
+                            old_classify_field(ty, name, id, ac),
+                            "{ty:?} {name:?} {id:?} {ac:?}"
+                        );
+                        n += 1;
+                    }
+                }
+            }
+        }
+        // The swapped roles too: ids from the word list.
+        for id in words {
+            for name in words {
+                assert_eq!(
+                    classify_field("text", name, id, ""),
+                    old_classify_field("text", name, id, "")
+                );
+                n += 1;
+            }
+        }
+        assert!(n > 100_000);
     }
 
     #[test]
