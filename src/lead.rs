@@ -204,18 +204,7 @@ impl FieldKind {
 pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str) -> FieldKind {
     let ty = input_type.trim_ascii().as_bytes();
     let ac = autocomplete.as_bytes();
-    // Names compared with separators removed: "First-Name", "first_name", "firstName" alike.
-    // (A push loop: `collect` would bring its own from-iterator code for this one use.)
-    let key = |s: &str| {
-        let mut k = Vec::new();
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() {
-                k.push(b);
-            }
-        }
-        k
-    };
-    let (k1, k2) = (key(name), key(id));
+    let names = [name.as_bytes(), id.as_bytes()];
     for rule in FIELD_RULES.split(|&b| b == b'|') {
         let [kind, how, b':', list @ ..] = rule else {
             continue;
@@ -232,13 +221,8 @@ pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str
         let hit = match how {
             b't' => matches(list, &[ty], |_| false, false),
             b'a' => matches(list, &[ac], u8::is_ascii_whitespace, false),
-            b'k' => matches(list, &[&k1, &k2], |_| false, true),
-            b'w' => matches(
-                list,
-                &[name.as_bytes(), id.as_bytes()],
-                |b| !b.is_ascii_alphanumeric(),
-                false,
-            ),
+            b'k' => matches(list, &names, |_| false, true),
+            b'w' => matches(list, &names, |b| !b.is_ascii_alphanumeric(), false),
             // The kind of the first `autocomplete` token that names one (tokens in order, then
             // kinds in order).
             _ => {
@@ -329,12 +313,16 @@ fn any_run(s: &[u8], sep: fn(&u8) -> bool, f: &dyn Fn(&[u8]) -> bool) -> bool {
     s.split(sep).any(|w| !w.is_empty() && f(w))
 }
 
-/// Whether `hay` contains `needle` (ASCII case-insensitive); a naive search is plenty for
+/// Whether `hay` with everything but ASCII letters and digits removed contains `needle`
+/// (ASCII case-insensitive): names compared without separators, "First-Name", "first_name"
+/// and "firstName" alike. A naive search, without building the stripped copy, is plenty for
 /// attribute values.
 fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    (0..=hay.len()).any(|i| {
-        hay.get(i..i + needle.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    (0..hay.len()).any(|i| {
+        let mut rest = hay[i..].iter().filter(|b| b.is_ascii_alphanumeric());
+        needle
+            .iter()
+            .all(|c| rest.next().is_some_and(|b| b.eq_ignore_ascii_case(c)))
     })
 }
 
