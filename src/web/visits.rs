@@ -160,8 +160,6 @@ impl Core {
         let mut out = String::new();
         if !fired.is_empty() {
             self.visits.touch(now_ms(), true);
-            // A copy: `record` below needs `self` mutably.
-            let session = String::from(self.visits.session_id());
             out.push('[');
             for name in fired {
                 let mut o = ObjectWriter::new();
@@ -170,7 +168,7 @@ impl Core {
                 let mut d = ObjectWriter::new();
                 d.str("name", name)
                     .str("visitor", &self.visitor)
-                    .str("session", &session);
+                    .str("session", self.visits.session_id());
                 if out.len() > 1 {
                     out.push(',');
                 }
