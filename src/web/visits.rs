@@ -78,14 +78,8 @@ impl Visits {
             return;
         }
         let fired = core::mem::take(&mut self.session.fired);
-        let stored = store_get("session");
-        let mine = self.session.encode();
-        let (mut s, _) = Session::resume(
-            Some(stored.as_deref().unwrap_or(&mine)),
-            now,
-            &self.policy,
-            super::new_id,
-        );
+        let stored = store_get("session").unwrap_or_else(|| self.session.encode());
+        let (mut s, _) = Session::resume(Some(&stored), now, &self.policy, super::new_id);
         // Triggers fired once per session in this tab stay fired, whatever storage says.
         if s.id == self.session.id {
             for k in fired {
