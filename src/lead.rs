@@ -38,28 +38,38 @@ pub fn fold_width(s: &str) -> String {
 /// # Errors
 /// A short hint for the visitor when it does not look like an address (`"missing @"`).
 pub fn normalize_email(input: &str) -> Result<String, &'static str> {
-    let mut s = fold_width(input);
-    s.make_ascii_lowercase();
-    let s = s.trim_ascii();
+    let mut folded = fold_width(input);
+    folded.make_ascii_lowercase();
+    let s = folded.trim_ascii();
     let s = s.strip_prefix("mailto:").unwrap_or(s).trim_ascii();
+    // The checks return early in a function of their own, which owns nothing: here each early
+    // return would bring its own drop of `folded`.
+    match email_problem(s) {
+        "" => Ok(s.into()),
+        why => Err(why),
+    }
+}
+
+/// What is wrong with a folded, lowercased, trimmed address (`""`: nothing).
+fn email_problem(s: &str) -> &'static str {
     if s.is_empty() {
-        return Err("empty");
+        return "empty";
     }
     if s.len() > 254 {
-        return Err("too long");
+        return "too long";
     }
     let Some(at) = url::find(s, b'@') else {
-        return Err("missing @");
+        return "missing @";
     };
     let (local, domain) = url::at(s, at);
     if url::find(domain, b'@').is_some() {
-        return Err("more than one @");
+        return "more than one @";
     }
     if local.is_empty() {
-        return Err("missing name before @");
+        return "missing name before @";
     }
     if domain.is_empty() {
-        return Err("missing domain after @");
+        return "missing domain after @";
     }
     let bad = |c: char| {
         c <= ' '
@@ -71,7 +81,7 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
             )
     };
     if s.chars().any(bad) {
-        return Err("unexpected character");
+        return "unexpected character";
     }
     let l = local.as_bytes();
     if l.len() > 64
@@ -79,10 +89,10 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
         || l.last() == Some(&b'.')
         || l.windows(2).any(|w| w == b"..")
     {
-        return Err("check the part before @");
+        return "check the part before @";
     }
     if url::find(domain, b'.').is_none() {
-        return Err("domain needs a dot");
+        return "domain needs a dot";
     }
     let mut tld = "";
     for label in url::split_on(domain, b'.') {
@@ -93,16 +103,16 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
             && b.iter()
                 .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || !c.is_ascii());
         if !ok {
-            return Err("check the domain");
+            return "check the domain";
         }
         tld = label;
     }
     // Characters, not bytes: continuation bytes do not count.
     let tld_chars = tld.bytes().filter(|b| b & 0xc0 != 0x80).count();
     if tld_chars < 2 || tld.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("check the domain");
+        return "check the domain";
     }
-    Ok(s.into())
+    ""
 }
 
 /// Normalizes a phone number to E.164 (`+819012345678`) for `region`'s national formats: width
