@@ -116,19 +116,22 @@ impl Core {
             self.visits.engagement.restart(now);
             self.visits.triggers.new_page_view();
         }
-        self.visits.touch(now, true);
-        let mut o = ObjectWriter::new();
-        o.str("path", path).str("nav", nav);
-        self.visits.page_view = self.record("page_view", &o.finish());
+        self.record_page_view(now, path, nav);
         self.check_triggers(path)
     }
 
     /// Records the current page view when consent arrives after the load: the page view that
     /// was not recorded, not a new one (triggers and engagement go on).
     pub(super) fn consent_page_view(&mut self, path: &str) {
-        self.visits.touch(now_ms(), true);
+        self.record_page_view(now_ms(), path, "consent");
+    }
+
+    /// The session's activity at `now` and the `page_view` event, whose id engagement reports
+    /// point to.
+    fn record_page_view(&mut self, now: u64, path: &str, nav: &str) {
+        self.visits.touch(now, true);
         let mut o = ObjectWriter::new();
-        o.str("path", path).str("nav", "consent");
+        o.str("path", path).str("nav", nav);
         self.visits.page_view = self.record("page_view", &o.finish());
     }
 
