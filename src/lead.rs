@@ -38,28 +38,38 @@ pub fn fold_width(s: &str) -> String {
 /// # Errors
 /// A short hint for the visitor when it does not look like an address (`"missing @"`).
 pub fn normalize_email(input: &str) -> Result<String, &'static str> {
-    let mut s = fold_width(input);
-    s.make_ascii_lowercase();
-    let s = s.trim_ascii();
+    let mut folded = fold_width(input);
+    folded.make_ascii_lowercase();
+    let s = folded.trim_ascii();
     let s = s.strip_prefix("mailto:").unwrap_or(s).trim_ascii();
+    // The checks return early in a function of their own, which owns nothing: here each early
+    // return would bring its own drop of `folded`.
+    match email_problem(s) {
+        "" => Ok(s.into()),
+        why => Err(why),
+    }
+}
+
+/// What is wrong with a folded, lowercased, trimmed address (`""`: nothing).
+fn email_problem(s: &str) -> &'static str {
     if s.is_empty() {
-        return Err("empty");
+        return "empty";
     }
     if s.len() > 254 {
-        return Err("too long");
+        return "too long";
     }
     let Some(at) = url::find(s, b'@') else {
-        return Err("missing @");
+        return "missing @";
     };
     let (local, domain) = url::at(s, at);
     if url::find(domain, b'@').is_some() {
-        return Err("more than one @");
+        return "more than one @";
     }
     if local.is_empty() {
-        return Err("missing name before @");
+        return "missing name before @";
     }
     if domain.is_empty() {
-        return Err("missing domain after @");
+        return "missing domain after @";
     }
     let bad = |c: char| {
         c <= ' '
@@ -71,7 +81,7 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
             )
     };
     if s.chars().any(bad) {
-        return Err("unexpected character");
+        return "unexpected character";
     }
     let l = local.as_bytes();
     if l.len() > 64
@@ -79,10 +89,10 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
         || l.last() == Some(&b'.')
         || l.windows(2).any(|w| w == b"..")
     {
-        return Err("check the part before @");
+        return "check the part before @";
     }
     if url::find(domain, b'.').is_none() {
-        return Err("domain needs a dot");
+        return "domain needs a dot";
     }
     let mut tld = "";
     for label in url::split_on(domain, b'.') {
@@ -93,16 +103,16 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
             && b.iter()
                 .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || !c.is_ascii());
         if !ok {
-            return Err("check the domain");
+            return "check the domain";
         }
         tld = label;
     }
     // Characters, not bytes: continuation bytes do not count.
     let tld_chars = tld.bytes().filter(|b| b & 0xc0 != 0x80).count();
     if tld_chars < 2 || tld.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("check the domain");
+        return "check the domain";
     }
-    Ok(s.into())
+    ""
 }
 
 /// Normalizes a phone number to E.164 (`+819012345678`) for `region`'s national formats: width
@@ -200,111 +210,103 @@ impl FieldKind {
 /// case; pass `""` for a missing one). Secrets and card fields are recognized first and err on
 /// the side of not reading; `autocomplete` is trusted next, then `type`, then names.
 ///
-/// Word lists are comma-separated patterns (ASCII case-insensitive, `*` as in
-/// [`crate::source::pattern_matches`]): compact data instead of code.
+/// The rules are data ([`FIELD_RULES`]), read in order: compact data instead of code.
 pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str) -> FieldKind {
-    use FieldKind::*;
     let ty = input_type.trim_ascii().as_bytes();
-    let ty_is = |list: &[u8]| one_of(list, &|p| p.eq_ignore_ascii_case(ty));
     let ac = autocomplete.as_bytes();
-    let ac_has = |list: &[u8]| {
-        any_run(ac, u8::is_ascii_whitespace, &|t| {
-            one_of(list, &|p| pattern_bytes(p, t))
-        })
-    };
-    // Names compared with separators removed: "First-Name", "first_name", "firstName" alike.
-    // (A push loop: `collect` would bring its own from-iterator code for this one use.)
-    let key = |s: &str| {
-        let mut k = Vec::new();
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() {
-                k.push(b);
+    let names = [name.as_bytes(), id.as_bytes()];
+    for rule in FIELD_RULES.split(|&b| b == b'|') {
+        let [kind, how, b':', list @ ..] = rule else {
+            continue;
+        };
+        let kind = match kind {
+            b'p' => FieldKind::Password,
+            b'c' => FieldKind::Card,
+            b'e' => FieldKind::Email,
+            b't' => FieldKind::Tel,
+            b'n' => FieldKind::Name,
+            b'b' => FieldKind::Company,
+            _ => FieldKind::Other,
+        };
+        let hit = match how {
+            b't' => matches(list, &[ty], |_| false, false),
+            b'a' => matches(list, &[ac], u8::is_ascii_whitespace, false),
+            b'k' => matches(list, &names, |_| false, true),
+            b'w' => matches(list, &names, |b| !b.is_ascii_alphanumeric(), false),
+            // The kind of the first `autocomplete` token that names one (tokens in order, then
+            // kinds in order).
+            _ => {
+                let hit = core::cell::Cell::new(None);
+                any_run(ac, u8::is_ascii_whitespace, &|t| {
+                    AUTOCOMPLETE.iter().any(|&(kind, list)| {
+                        let found = matches(list, &[t], |_| false, false);
+                        if found {
+                            hit.set(Some(kind));
+                        }
+                        found
+                    })
+                });
+                if let Some(kind) = hit.get() {
+                    return kind;
+                }
+                false
             }
+        };
+        if hit {
+            return kind;
         }
-        k
-    };
-    let keys = [key(name), key(id)];
-    let any_key = |list: &[u8]| {
-        keys.iter()
-            .any(|k| one_of(list, &|p| contains_ignore_case(k, p)))
-    };
-    // Whole words: runs of ASCII letters and digits.
-    let any_word = |list: &[u8]| {
-        [name, id].iter().any(|s| {
-            any_run(s.as_bytes(), |b| !b.is_ascii_alphanumeric(), &|w| {
-                one_of(list, &|p| pattern_bytes(p, w))
+    }
+    FieldKind::Other
+}
+
+/// [`classify_field`]'s rules in order, `|`-separated, each `KW:patterns`: the kind K
+/// (`p`assword, `c`ard, `o`ther, `e`mail, `t`el, `n`ame, `b`usiness), where W to look, and
+/// comma-separated patterns (ASCII case-insensitive, `*` as in
+/// [`crate::source::pattern_matches`]). W: `t` the type, `a` an `autocomplete` token, `k`
+/// inside the name or id with separators removed, `w` a whole word (a run of ASCII letters and
+/// digits) of the name or id. `??:` reads the `autocomplete` table ([`AUTOCOMPLETE`]). The
+/// first rule that holds decides; none is `Other`.
+const FIELD_RULES: &[u8] = b"pt:password|pa:current-password,new-password,one-time-code|\
+    pk:pass,pwd,secret,csrf,token,socialsecurity|pw:pin,otp,ssn|\
+    ca:cc-*|ck:card,cvc,cvv,csc,securitycode,iban,ccnum,ccexp|cw:cc|\
+    ot:hidden,submit,button,reset,image,file,checkbox,radio,range,color,date,datetime-local,\
+    month,week,time,number|??:|et:email|tt:tel|ek:email,mailaddress|ew:mail|\
+    tk:phone,mobile,denwa,keitai|tw:tel*|\
+    bk:company,organization,organisation,business,kaisha|bw:org,firm,corp|\
+    ok:username,filename,hostname,domainname,pathname,screenname|\
+    nk:name,surname,shimei,namae,furigana|nw:fname,lname,sei,mei";
+
+/// What `autocomplete` tokens name, kinds in order.
+const AUTOCOMPLETE: [(FieldKind, &[u8]); 5] = [
+    (FieldKind::Email, b"email"),
+    (FieldKind::Tel, b"tel*"),
+    (FieldKind::Company, b"organization"),
+    (
+        FieldKind::Name,
+        b"name,given-name,family-name,additional-name,nickname",
+    ),
+    (
+        FieldKind::Other,
+        b"username,organization-title,street-address,postal-code,country,country-name,\
+          url,bday,sex",
+    ),
+];
+
+/// Whether a run of one of `hays` (split where `sep` accepts a byte) matches a pattern of the
+/// comma-separated `list`, or with `contains`, holds one of its entries (no `*` then).
+#[inline(never)]
+fn matches(list: &[u8], hays: &[&[u8]], sep: fn(&u8) -> bool, contains: bool) -> bool {
+    hays.iter().any(|h| {
+        any_run(h, sep, &|t| {
+            one_of(list, &|p| {
+                if contains {
+                    contains_ignore_case(t, p)
+                } else {
+                    pattern_bytes(p, t)
+                }
             })
         })
-    };
-
-    if ty_is(b"password")
-        || ac_has(b"current-password,new-password,one-time-code")
-        || any_key(b"pass,pwd,secret,csrf,token,socialsecurity")
-        || any_word(b"pin,otp,ssn")
-    {
-        return Password;
-    }
-    if ac_has(b"cc-*")
-        || any_key(b"card,cvc,cvv,csc,securitycode,iban,ccnum,ccexp")
-        || any_word(b"cc")
-    {
-        return Card;
-    }
-    if ty_is(
-        b"hidden,submit,button,reset,image,file,checkbox,radio,range,color,date,\
-          datetime-local,month,week,time,number",
-    ) {
-        return Other;
-    }
-    const AUTOCOMPLETE: [(FieldKind, &[u8]); 5] = [
-        (Email, b"email"),
-        (Tel, b"tel*"),
-        (Company, b"organization"),
-        (
-            Name,
-            b"name,given-name,family-name,additional-name,nickname",
-        ),
-        (
-            Other,
-            b"username,organization-title,street-address,postal-code,country,country-name,\
-              url,bday,sex",
-        ),
-    ];
-    // The kind of the first token that names one (tokens in order, then kinds in order).
-    let hit = core::cell::Cell::new(None);
-    any_run(ac, u8::is_ascii_whitespace, &|t| {
-        AUTOCOMPLETE.iter().any(|&(kind, list)| {
-            let found = one_of(list, &|p| pattern_bytes(p, t));
-            if found {
-                hit.set(Some(kind));
-            }
-            found
-        })
-    });
-    if let Some(kind) = hit.get() {
-        return kind;
-    }
-    if ty_is(b"email") {
-        return Email;
-    }
-    if ty_is(b"tel") {
-        return Tel;
-    }
-    if any_key(b"email,mailaddress") || any_word(b"mail") {
-        return Email;
-    }
-    if any_key(b"phone,mobile,denwa,keitai") || any_word(b"tel*") {
-        return Tel;
-    }
-    if any_key(b"company,organization,organisation,business,kaisha") || any_word(b"org,firm,corp") {
-        return Company;
-    }
-    if !any_key(b"username,filename,hostname,domainname,pathname,screenname")
-        && (any_key(b"name,surname,shimei,namae,furigana") || any_word(b"fname,lname,sei,mei"))
-    {
-        return Name;
-    }
-    Other
+    })
 }
 
 /// Whether `f` accepts one of the comma-separated entries of `list`.
@@ -321,12 +323,16 @@ fn any_run(s: &[u8], sep: fn(&u8) -> bool, f: &dyn Fn(&[u8]) -> bool) -> bool {
     s.split(sep).any(|w| !w.is_empty() && f(w))
 }
 
-/// Whether `hay` contains `needle` (ASCII case-insensitive); a naive search is plenty for
+/// Whether `hay` with everything but ASCII letters and digits removed contains `needle`
+/// (ASCII case-insensitive): names compared without separators, "First-Name", "first_name"
+/// and "firstName" alike. A naive search, without building the stripped copy, is plenty for
 /// attribute values.
 fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    (0..=hay.len()).any(|i| {
-        hay.get(i..i + needle.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    (0..hay.len()).any(|i| {
+        let mut rest = hay[i..].iter().filter(|b| b.is_ascii_alphanumeric());
+        needle
+            .iter()
+            .all(|c| rest.next().is_some_and(|b| b.eq_ignore_ascii_case(c)))
     })
 }
 
@@ -349,20 +355,27 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
         0x5be0cd19,
     ];
     // The padded message, one byte at a time: the data, 0x80, zeros, and the length in bits
-    // (big-endian) in the last 8 bytes of the last block. One simple loop, no buffer copies.
+    // (big-endian) in the last two words of the last block. Each byte is shifted into its
+    // big-endian word of the block (four shifts push out the last block's word): no byte
+    // buffer, no word assembly.
     let len = data.len();
-    let total = (len + 9).div_ceil(64) * 64;
-    let bits = (len as u64).wrapping_mul(8);
-    let mut block = [0u8; 64];
+    let total = (len + 72) & !63;
+    let mut w = [0u32; 16];
     for i in 0..total {
-        block[i % 64] = match data.get(i) {
+        let b = match data.get(i) {
             Some(&b) => b,
             None if i == len => 0x80,
-            None if i >= total - 8 => (bits >> (8 * (total - 1 - i))) as u8,
             None => 0,
         };
+        let j = i / 4 % 16;
+        w[j] = w[j] << 8 | u32::from(b);
         if i % 64 == 63 {
-            compress(&mut h, &block);
+            if i == total - 1 {
+                // The length in bits, big-endian, in the last two words.
+                w[14] = (len as u64 >> 29) as u32;
+                w[15] = (len as u32) << 3;
+            }
+            compress(&mut h, &mut w);
         }
     }
     let mut out = [0u8; 32];
@@ -372,41 +385,44 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
-/// One 64-byte block of SHA-256.
-fn compress(h: &mut [u32; 8], block: &[u8; 64]) {
-    let mut w = [0u32; 64];
-    for i in 0..64 {
-        w[i] = if i < 16 {
-            u32::from_be_bytes([
-                block[4 * i],
-                block[4 * i + 1],
-                block[4 * i + 2],
-                block[4 * i + 3],
-            ])
-        } else {
-            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-            w[i - 16]
+/// One 64-byte block of SHA-256, its 16 words in `w`. The message schedule is computed in
+/// place: round `i` (from 16 on) overwrites the word of round `i - 16`, which no later round
+/// reads.
+fn compress(h: &mut [u32; 8], w: &mut [u32; 16]) {
+    let mut s = *h;
+    for (i, k) in K.iter().enumerate() {
+        if i >= 16 {
+            let w15 = w[(i + 1) % 16];
+            let w2 = w[(i + 14) % 16];
+            let s0 = w15.rotate_right(7) ^ w15.rotate_right(18) ^ (w15 >> 3);
+            let s1 = w2.rotate_right(17) ^ w2.rotate_right(19) ^ (w2 >> 10);
+            w[i % 16] = w[i % 16]
                 .wrapping_add(s0)
-                .wrapping_add(w[i - 7])
-                .wrapping_add(s1)
-        };
-    }
-    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = *h;
-    for i in 0..64 {
+                .wrapping_add(w[(i + 9) % 16])
+                .wrapping_add(s1);
+        }
+        let [a, b, c, d, e, f, g, hh] = s;
         let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
         let ch = (e & f) ^ (!e & g);
         let t1 = hh
             .wrapping_add(s1)
             .wrapping_add(ch)
-            .wrapping_add(K[i])
-            .wrapping_add(w[i]);
+            .wrapping_add(*k)
+            .wrapping_add(w[i % 16]);
         let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
         let maj = (a & b) ^ (a & c) ^ (b & c);
-        let t2 = s0.wrapping_add(maj);
-        (hh, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
+        s = [
+            t1.wrapping_add(s0).wrapping_add(maj),
+            a,
+            b,
+            c,
+            d.wrapping_add(t1),
+            e,
+            f,
+            g,
+        ];
     }
-    for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+    for (x, y) in h.iter_mut().zip(s) {
         *x = x.wrapping_add(y);
     }
 }
@@ -571,6 +587,281 @@ mod tests {
             a(1_000_000),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
         );
+    }
+
+    #[test]
+    fn sha256_every_length_up_to_three_blocks() {
+        // Every padding case (0-199 bytes: 55/56/63/64, 119/120, 127/128...), checked against
+        // Python's hashlib: SHA-256 of the concatenated hex digests of bytes (7i + 3) mod 256.
+        let mut all = String::new();
+        for n in 0..200 {
+            let data: Vec<u8> = (0..n).map(|i| (i * 7 + 3) as u8).collect();
+            for b in sha256(&data) {
+                all.push_str(&format!("{b:02x}"));
+            }
+        }
+        assert_eq!(
+            sha256_hex(&all),
+            "466ee381bbc4a6de34133ad71e2d19bd7ac1efe7fbd78829b39564fb7a8e7d20"
+        );
+    }
+
+    /// The rules as code, before they became [`FIELD_RULES`]: the table must decide alike.
+    fn old_classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str) -> FieldKind {
+        use FieldKind::*;
+        let ty = input_type.trim_ascii().as_bytes();
+        let ty_is = |list: &[u8]| one_of(list, &|p| p.eq_ignore_ascii_case(ty));
+        let ac = autocomplete.as_bytes();
+        let ac_has = |list: &[u8]| {
+            any_run(ac, u8::is_ascii_whitespace, &|t| {
+                one_of(list, &|p| pattern_bytes(p, t))
+            })
+        };
+        // Names compared with separators removed: "First-Name", "first_name", "firstName" alike.
+        // (A push loop: `collect` would bring its own from-iterator code for this one use.)
+        let key = |s: &str| {
+            let mut k = Vec::new();
+            for b in s.bytes() {
+                if b.is_ascii_alphanumeric() {
+                    k.push(b);
+                }
+            }
+            k
+        };
+        let keys = [key(name), key(id)];
+        let any_key = |list: &[u8]| {
+            keys.iter()
+                .any(|k| one_of(list, &|p| contains_ignore_case(k, p)))
+        };
+        // Whole words: runs of ASCII letters and digits.
+        let any_word = |list: &[u8]| {
+            [name, id].iter().any(|s| {
+                any_run(s.as_bytes(), |b| !b.is_ascii_alphanumeric(), &|w| {
+                    one_of(list, &|p| pattern_bytes(p, w))
+                })
+            })
+        };
+
+        if ty_is(b"password")
+            || ac_has(b"current-password,new-password,one-time-code")
+            || any_key(b"pass,pwd,secret,csrf,token,socialsecurity")
+            || any_word(b"pin,otp,ssn")
+        {
+            return Password;
+        }
+        if ac_has(b"cc-*")
+            || any_key(b"card,cvc,cvv,csc,securitycode,iban,ccnum,ccexp")
+            || any_word(b"cc")
+        {
+            return Card;
+        }
+        if ty_is(
+            b"hidden,submit,button,reset,image,file,checkbox,radio,range,color,date,\
+              datetime-local,month,week,time,number",
+        ) {
+            return Other;
+        }
+        const AUTOCOMPLETE: [(FieldKind, &[u8]); 5] = [
+            (Email, b"email"),
+            (Tel, b"tel*"),
+            (Company, b"organization"),
+            (
+                Name,
+                b"name,given-name,family-name,additional-name,nickname",
+            ),
+            (
+                Other,
+                b"username,organization-title,street-address,postal-code,country,country-name,\
+                  url,bday,sex",
+            ),
+        ];
+        // The kind of the first token that names one (tokens in order, then kinds in order).
+        let hit = core::cell::Cell::new(None);
+        any_run(ac, u8::is_ascii_whitespace, &|t| {
+            AUTOCOMPLETE.iter().any(|&(kind, list)| {
+                let found = one_of(list, &|p| pattern_bytes(p, t));
+                if found {
+                    hit.set(Some(kind));
+                }
+                found
+            })
+        });
+        if let Some(kind) = hit.get() {
+            return kind;
+        }
+        if ty_is(b"email") {
+            return Email;
+        }
+        if ty_is(b"tel") {
+            return Tel;
+        }
+        if any_key(b"email,mailaddress") || any_word(b"mail") {
+            return Email;
+        }
+        if any_key(b"phone,mobile,denwa,keitai") || any_word(b"tel*") {
+            return Tel;
+        }
+        if any_key(b"company,organization,organisation,business,kaisha")
+            || any_word(b"org,firm,corp")
+        {
+            return Company;
+        }
+        if !any_key(b"username,filename,hostname,domainname,pathname,screenname")
+            && (any_key(b"name,surname,shimei,namae,furigana") || any_word(b"fname,lname,sei,mei"))
+        {
+            return Name;
+        }
+        Other
+    }
+
+    #[test]
+    fn field_rules_decide_as_the_code_did() {
+        let types = [
+            "",
+            "text",
+            " Email ",
+            "email",
+            "tel",
+            "TEL",
+            "password",
+            "hidden",
+            "search",
+            "number",
+            "datetime-local",
+            "checkbox",
+            "url",
+            "pass*",
+        ];
+        let words = [
+            "",
+            "email",
+            "E-Mail",
+            "mailAddress",
+            "mail",
+            "your_mail",
+            "tel",
+            "tel1",
+            "Tel-2",
+            "hotel",
+            "telephone",
+            "phone",
+            "mobile_no",
+            "denwa",
+            "keitai",
+            "name",
+            "first_name",
+            "lastName",
+            "fname",
+            "lname",
+            "sei",
+            "mei",
+            "shimei",
+            "namae",
+            "furigana",
+            "username",
+            "user_name",
+            "file-name",
+            "hostname",
+            "screenName",
+            "company",
+            "organisation",
+            "business",
+            "kaisha",
+            "org",
+            "firm",
+            "corp",
+            "corporate",
+            "pass",
+            "pwd",
+            "secret",
+            "csrf_token",
+            "social-security",
+            "pin",
+            "pin_code",
+            "otp",
+            "ssn",
+            "card",
+            "cvc",
+            "cvv",
+            "csc",
+            "security_code",
+            "iban",
+            "ccnum",
+            "cc-exp",
+            "cc",
+            "acc",
+            "message",
+            "x",
+            "q",
+            "success_email",
+            "company_name",
+            "card-holder-name",
+            "tel*",
+            "*",
+            "org.name",
+            "a b",
+            "名前",
+        ];
+        let acs = [
+            "",
+            "email",
+            "tel",
+            "tel-national",
+            "tel email",
+            "email tel",
+            "billing cc-number",
+            "cc-exp",
+            "current-password",
+            "new-password",
+            "one-time-code",
+            "organization",
+            "organization-title",
+            "given-name",
+            "family-name",
+            "nickname",
+            "name",
+            "username",
+            "street-address",
+            "postal-code",
+            "country",
+            "bday",
+            "sex",
+            "url",
+            "section-a shipping tel",
+            "off",
+            "on",
+            "  name  ",
+            "x email",
+            "username email",
+            "ORGANIZATION",
+            "cc-*",
+        ];
+        let mut n = 0;
+        for ty in types {
+            for name in words {
+                for id in ["", "email", "pass", "lname"] {
+                    for ac in acs {
+                        assert_eq!(
+                            classify_field(ty, name, id, ac),
+                            old_classify_field(ty, name, id, ac),
+                            "{ty:?} {name:?} {id:?} {ac:?}"
+                        );
+                        n += 1;
+                    }
+                }
+            }
+        }
+        // The swapped roles too: ids from the word list.
+        for id in words {
+            for name in words {
+                assert_eq!(
+                    classify_field("text", name, id, ""),
+                    old_classify_field("text", name, id, "")
+                );
+                n += 1;
+            }
+        }
+        assert!(n > 100_000);
     }
 
     #[test]

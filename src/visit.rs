@@ -143,22 +143,20 @@ impl Session {
 
     /// Compact storage form: `s1.<id>.<started>.<last>.<revisits>.<previous end or ->.<keys>`.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(96);
-        out.push_str("s1.");
+        let mut out = String::from("s1.");
         out.push_str(&self.id);
-        for n in [
-            self.started_ms,
-            self.last_activity_ms,
-            u64::from(self.revisits),
-        ] {
+        // `.` and a number, or `-` for none.
+        let mut field = |n: Option<u64>| {
             out.push('.');
-            push_u64(&mut out, n);
-        }
-        out.push('.');
-        match self.previous_end_ms {
-            Some(n) => push_u64(&mut out, n),
-            None => out.push('-'),
-        }
+            match n {
+                Some(n) => push_u64(&mut out, n),
+                None => out.push('-'),
+            }
+        };
+        field(Some(self.started_ms));
+        field(Some(self.last_activity_ms));
+        field(Some(u64::from(self.revisits)));
+        field(self.previous_end_ms);
         out.push('.');
         for (i, k) in self.fired.iter().enumerate() {
             if i > 0 {

@@ -15,7 +15,7 @@ impl Core {
     /// A link from an email: `?rt_lid=TOKEN` becomes a lead event, and the runtime removes it
     /// from the address bar (it must not end up in bookmarks, shares or analytics).
     pub(super) fn email_link(&mut self, href: &str) {
-        let param = self.config.leads.email_param.clone();
+        let param = &self.config.leads.email_param;
         // The first parameter of that name, decoded (the raw pairs and `decoded`, which
         // attribution uses too, rather than the `Iterator` of decoded pairs).
         let mut pairs = url::query_pairs(url::split(href).query);
@@ -35,7 +35,8 @@ impl Core {
                 &[("lead_token", &token)],
             );
             self.start_lead = Some(data);
-            self.drop_param = Some(param);
+            // Copied only now: an early return above would otherwise drop the copy.
+            self.drop_param = Some(self.config.leads.email_param.clone());
         }
     }
 

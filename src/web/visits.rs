@@ -78,14 +78,8 @@ impl Visits {
             return;
         }
         let fired = core::mem::take(&mut self.session.fired);
-        let stored = store_get("session");
-        let mine = self.session.encode();
-        let (mut s, _) = Session::resume(
-            Some(stored.as_deref().unwrap_or(&mine)),
-            now,
-            &self.policy,
-            super::new_id,
-        );
+        let stored = store_get("session").unwrap_or_else(|| self.session.encode());
+        let (mut s, _) = Session::resume(Some(&stored), now, &self.policy, super::new_id);
         // Triggers fired once per session in this tab stay fired, whatever storage says.
         if s.id == self.session.id {
             for k in fired {
@@ -122,19 +116,22 @@ impl Core {
             self.visits.engagement.restart(now);
             self.visits.triggers.new_page_view();
         }
-        self.visits.touch(now, true);
-        let mut o = ObjectWriter::new();
-        o.str("path", path).str("nav", nav);
-        self.visits.page_view = self.record("page_view", &o.finish());
+        self.record_page_view(now, path, nav);
         self.check_triggers(path)
     }
 
     /// Records the current page view when consent arrives after the load: the page view that
     /// was not recorded, not a new one (triggers and engagement go on).
     pub(super) fn consent_page_view(&mut self, path: &str) {
-        self.visits.touch(now_ms(), true);
+        self.record_page_view(now_ms(), path, "consent");
+    }
+
+    /// The session's activity at `now` and the `page_view` event, whose id engagement reports
+    /// point to.
+    fn record_page_view(&mut self, now: u64, path: &str, nav: &str) {
+        self.visits.touch(now, true);
         let mut o = ObjectWriter::new();
-        o.str("path", path).str("nav", "consent");
+        o.str("path", path).str("nav", nav);
         self.visits.page_view = self.record("page_view", &o.finish());
     }
 
@@ -160,8 +157,6 @@ impl Core {
         let mut out = String::new();
         if !fired.is_empty() {
             self.visits.touch(now_ms(), true);
-            // A copy: `record` below needs `self` mutably.
-            let session = String::from(self.visits.session_id());
             out.push('[');
             for name in fired {
                 let mut o = ObjectWriter::new();
@@ -170,7 +165,7 @@ impl Core {
                 let mut d = ObjectWriter::new();
                 d.str("name", name)
                     .str("visitor", &self.visitor)
-                    .str("session", &session);
+                    .str("session", self.visits.session_id());
                 if out.len() > 1 {
                     out.push(',');
                 }
