@@ -54,13 +54,13 @@ impl Details {
             return;
         }
         let (slot, normalized) = match kind {
-            FieldKind::Email => (&mut self.email, lead::normalize_email(value)),
-            FieldKind::Tel => (&mut self.phone, lead::normalize_phone(value, region)),
-            FieldKind::Name => (&mut self.name, Ok(lead::normalize_name(value))),
-            FieldKind::Company => (&mut self.company, Ok(lead::normalize_name(value))),
+            FieldKind::Email => (&mut self.email, lead::normalize_email(value).ok()),
+            FieldKind::Tel => (&mut self.phone, lead::normalize_phone(value, region).ok()),
+            FieldKind::Name => (&mut self.name, Some(lead::normalize_name(value))),
+            FieldKind::Company => (&mut self.company, Some(lead::normalize_name(value))),
             _ => return,
         };
-        if let Ok(v) = normalized {
+        if let Some(v) = normalized {
             if slot.is_none() && !v.is_empty() {
                 *slot = Some(v);
             }

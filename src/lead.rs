@@ -37,7 +37,7 @@ pub fn fold_width(s: &str) -> String {
 ///
 /// # Errors
 /// A short hint for the visitor when it does not look like an address (`"missing @"`).
-pub fn normalize_email(input: &str) -> Result<String, &'static str> {
+pub fn normalize_email(input: &str) -> Result<String, EmailError> {
     let mut folded = fold_width(input);
     folded.make_ascii_lowercase();
     let s = folded.trim_ascii();
@@ -45,31 +45,78 @@ pub fn normalize_email(input: &str) -> Result<String, &'static str> {
     // The checks return early in a function of their own, which owns nothing: here each early
     // return would bring its own drop of `folded`.
     match email_problem(s) {
-        "" => Ok(s.into()),
-        why => Err(why),
+        None => Ok(s.into()),
+        Some(why) => Err(why),
     }
 }
 
-/// What is wrong with a folded, lowercased, trimmed address (`""`: nothing).
-fn email_problem(s: &str) -> &'static str {
+/// Why an address was refused; [`EmailError::describe`] says it in words. A code rather than
+/// the words themselves: the snippet only needs to know that it was refused, and leaves the
+/// texts out (they are only reached through `describe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailError {
+    /// Nothing left after trimming.
+    Empty,
+    /// Over 254 bytes.
+    TooLong,
+    /// No `@`.
+    MissingAt,
+    /// Two or more `@`.
+    MoreThanOneAt,
+    /// Nothing before the `@`.
+    MissingName,
+    /// Nothing after the `@`.
+    MissingDomain,
+    /// A space, control character or one of `"(),:;<>[\]`.
+    UnexpectedCharacter,
+    /// The part before `@` is too long, starts or ends with a dot, or has two dots in a row.
+    CheckName,
+    /// The domain has no dot.
+    DomainNeedsDot,
+    /// An empty label, a label starting or ending with `-`, or a top-level domain that is too
+    /// short or all digits.
+    CheckDomain,
+}
+
+impl EmailError {
+    /// The problem in words (`missing @`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            EmailError::Empty => "empty",
+            EmailError::TooLong => "too long",
+            EmailError::MissingAt => "missing @",
+            EmailError::MoreThanOneAt => "more than one @",
+            EmailError::MissingName => "missing name before @",
+            EmailError::MissingDomain => "missing domain after @",
+            EmailError::UnexpectedCharacter => "unexpected character",
+            EmailError::CheckName => "check the part before @",
+            EmailError::DomainNeedsDot => "domain needs a dot",
+            EmailError::CheckDomain => "check the domain",
+        }
+    }
+}
+
+/// What is wrong with a folded, lowercased, trimmed address (`None`: nothing).
+fn email_problem(s: &str) -> Option<EmailError> {
+    use EmailError::*;
     if s.is_empty() {
-        return "empty";
+        return Some(Empty);
     }
     if s.len() > 254 {
-        return "too long";
+        return Some(TooLong);
     }
     let Some(at) = url::find(s, b'@') else {
-        return "missing @";
+        return Some(MissingAt);
     };
     let (local, domain) = url::at(s, at);
     if url::find(domain, b'@').is_some() {
-        return "more than one @";
+        return Some(MoreThanOneAt);
     }
     if local.is_empty() {
-        return "missing name before @";
+        return Some(MissingName);
     }
     if domain.is_empty() {
-        return "missing domain after @";
+        return Some(MissingDomain);
     }
     let bad = |c: char| {
         c <= ' '
@@ -81,7 +128,7 @@ fn email_problem(s: &str) -> &'static str {
             )
     };
     if s.chars().any(bad) {
-        return "unexpected character";
+        return Some(UnexpectedCharacter);
     }
     let l = local.as_bytes();
     if l.len() > 64
@@ -89,10 +136,10 @@ fn email_problem(s: &str) -> &'static str {
         || l.last() == Some(&b'.')
         || l.windows(2).any(|w| w == b"..")
     {
-        return "check the part before @";
+        return Some(CheckName);
     }
     if url::find(domain, b'.').is_none() {
-        return "domain needs a dot";
+        return Some(DomainNeedsDot);
     }
     let mut tld = "";
     for label in url::split_on(domain, b'.') {
@@ -103,16 +150,16 @@ fn email_problem(s: &str) -> &'static str {
             && b.iter()
                 .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || !c.is_ascii());
         if !ok {
-            return "check the domain";
+            return Some(CheckDomain);
         }
         tld = label;
     }
     // Characters, not bytes: continuation bytes do not count.
     let tld_chars = tld.bytes().filter(|b| b & 0xc0 != 0x80).count();
     if tld_chars < 2 || tld.bytes().all(|b| b.is_ascii_digit()) {
-        return "check the domain";
+        return Some(CheckDomain);
     }
-    ""
+    None
 }
 
 /// Normalizes a phone number to E.164 (`+819012345678`) for `region`'s national formats: width
@@ -477,11 +524,15 @@ mod tests {
             ("alice@example_x.com", "check the domain"),
         ];
         for (input, want) in bad {
-            assert_eq!(normalize_email(input), Err(want), "{input:?}");
+            assert_eq!(
+                normalize_email(input).map_err(EmailError::describe),
+                Err(want),
+                "{input:?}"
+            );
         }
         assert_eq!(
             normalize_email(&format!("{}@example.com", "a".repeat(250))),
-            Err("too long")
+            Err(EmailError::TooLong)
         );
     }
 
