@@ -130,6 +130,6 @@ export function documentFor(body, { snippet }) {
 ${snippet ? '<script>window.ringtrail=window.ringtrail||function(){(ringtrail.q=ringtrail.q||[]).push(arguments)}</script>' : ''}
 </head><body><div id="content">${body}</div>
 ${snippet ? `<script>performance.mark('bench:loader-tag')</script>
-<script async src="/pkg/loader.js" data-config="/ringtrail/config.json" data-collector="/"></script>` : ''}
+<script async src="/pkg/loader.js" data-config="/v1/config/demo" data-collector="/"></script>` : ''}
 </body></html>`;
 }

@@ -14,6 +14,10 @@ import { join } from 'node:path';
 import { startCollector, launch, ROOT } from '../tests/e2e/harness.mjs';
 import { generatePage, documentFor, OCCURRENCES } from './page.mjs';
 
+/** The collector serves the demo config compiled, as in the README's script tag
+ * (`data-config=".../v1/config/{site}"`). */
+export const BENCH_COLLECTOR_ARGS = ['--config', join(ROOT, 'www/ringtrail/config.json')];
+
 const INSERTED_NODES = 100;
 const INSERTED_NUMBERS = 20;
 
@@ -291,7 +295,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const n = Number(args[args.indexOf('--iterations') + 1]) || 5;
   const t0 = Date.now();
-  const collector = await startCollector();
+  const collector = await startCollector(BENCH_COLLECTOR_ARGS);
   const browser = await launch();
   const deadline = setTimeout(() => { console.error('benchmark exceeded 60 s'); process.exit(2); }, 60000);
   try {

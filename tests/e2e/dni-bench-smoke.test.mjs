@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { suite } from './harness.mjs';
-import { runBench } from '../../bench/swap-bench.mjs';
+import { runBench, BENCH_COLLECTOR_ARGS } from '../../bench/swap-bench.mjs';
 
-const { collector, browser } = await suite();
+const { collector, browser } = await suite(BENCH_COLLECTOR_ARGS);
 
 test('swap benchmark, one round: 10,000-node page, 50 numbers swapped at start and by rescan, observer batch swapped', async () => {
   const { summary: s } = await runBench({ iterations: 1, browser, collector });
