@@ -967,6 +967,21 @@ impl Shape {
     }
 }
 
+/// The separators between the digit groups of `sh` (the shape of `s`) after digit `from`:
+/// how many there are, and the one at index `i` (or, past the end, the last; `""` if none).
+fn group_sep<'a>(sh: &Shape, s: &'a str, from: usize, i: usize) -> (usize, &'a str) {
+    let (mut n, mut found) = (0, "");
+    for k in from + 1..sh.digits.len() {
+        if sh.boundary(k) {
+            if n <= i {
+                found = sub(s, sh.digits[k - 1].1, sh.digits[k].0);
+            }
+            n += 1;
+        }
+    }
+    (n, found)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
     /// `+CC ...` or `00 CC ...`.
@@ -1105,7 +1120,8 @@ pub(crate) fn render_known(
     });
     let body_start = sh.digits[rd.pre].0;
     let mut out = String::with_capacity(displayed.len() + 8);
-    let mut rb: Vec<u8> = Vec::with_capacity(repl.national.len() + 1);
+    // The replacement's body: a trunk `0` (when displayed) and the national number.
+    let mut lead0 = 0;
     match rd.style {
         Style::Intl => {
             let cc_start = sh.digits[rd.exit_len].0;
@@ -1120,7 +1136,7 @@ pub(crate) fn render_known(
                 out.push_str(between);
             }
             if rd.body_trunk && trunk0 {
-                rb.push(b'0');
+                lead0 = 1;
             }
         }
         _ if shown_cc != repl.country_code => {
@@ -1134,23 +1150,17 @@ pub(crate) fn render_known(
         Style::National => {
             out.push_str(sub(displayed, 0, body_start));
             if trunk0 {
-                rb.push(b'0');
+                lead0 = 1;
             }
         }
     }
-    rb.extend_from_slice(repl.national.as_bytes());
-
-    let len = rb.len();
+    let nat = repl.national.as_bytes();
+    let len = lead0 + nat.len();
 
     // Digit groups, as cuts: a group ends before body digit `c` (`0 < c < len`). Deciding
     // cut by cut needs no group lists (a `Vec` of sizes per grouping cost ~0.7 KB of wasm).
-    // Displayed: the separators between its groups.
-    let mut seps: Vec<&str> = Vec::new();
-    for k in rd.pre + 1..sh.digits.len() {
-        if sh.boundary(k) {
-            seps.push(sub(displayed, sh.digits[k - 1].1, sh.digits[k].0));
-        }
-    }
+    // Displayed: the separators between its groups (no list of them either).
+    let (n_seps, last_sep) = group_sep(&sh, displayed, rd.pre, usize::MAX);
     let shown_cut = |c: usize| rd.pre + c < sh.digits.len() && sh.boundary(rd.pre + c);
     // Written: the marketer's grouping, when its body has this many digits once a trunk 0 is
     // added to or dropped from its first group.
@@ -1161,7 +1171,7 @@ pub(crate) fn render_known(
         Style::Intl => wrd.body_trunk,
         Style::NanpOne => false,
     });
-    let with_trunk = usize::from(trunk0 && rb.first() == Some(&b'0'));
+    let with_trunk = usize::from(trunk0 && (lead0 == 1 || nat.first() == Some(&b'0')));
     let written_cut = |c: usize| {
         let w = c + has_trunk - with_trunk;
         w > 0 && wsh.boundary(wrd.pre + w)
@@ -1170,31 +1180,33 @@ pub(crate) fn render_known(
         && (1..len).any(written_cut);
     // Chosen: one group if displayed as one; else the written grouping if it fits; else the
     // displayed one, its last group grown or groups dropped from the end to hold `len`.
-    let cut = |c: usize| !seps.is_empty() && if own { written_cut(c) } else { shown_cut(c) };
+    let cut = |c: usize| n_seps > 0 && if own { written_cut(c) } else { shown_cut(c) };
     // With the displayed grouping, its separators; otherwise the displayed main separator
     // (the last), parentheses dropped, except that `(03) ...` keeps its first pair.
-    let same = (1..len).filter(|&c| cut(c)).count() == seps.len();
-    let mut main = String::new();
-    if let Some(s) = seps.last() {
-        push_without_digits_parens(&mut main, s);
-    }
-    if main.is_empty() {
-        main.push_str(if wide { "\u{ff0d}" } else { "-" });
-    }
+    let same = (1..len).filter(|&c| cut(c)).count() == n_seps;
     let ob = out.as_bytes();
     let paren_first = (ob.ends_with(b"(") || ob.ends_with("\u{ff08}".as_bytes()))
-        && seps.first().is_some_and(|s| has_class(s, CLOSE));
+        && has_class(group_sep(&sh, displayed, rd.pre, 0).1, CLOSE);
     let mut i = 0;
-    for (c, &d) in rb.iter().enumerate() {
+    for c in 0..len {
         if c > 0 && cut(c) {
-            out.push_str(if same || i == 0 && paren_first {
-                seps.get(i).copied().unwrap_or_default()
+            if same || i == 0 && paren_first {
+                out.push_str(group_sep(&sh, displayed, rd.pre, i).1);
             } else {
-                &main
-            });
+                // The main separator, or a dash when it is only parentheses.
+                let at = out.len();
+                push_without_digits_parens(&mut out, last_sep);
+                if out.len() == at {
+                    out.push_str(if wide { "\u{ff0d}" } else { "-" });
+                }
+            }
             i += 1;
         }
-        push_digit(&mut out, d, wide);
+        push_digit(
+            &mut out,
+            if c < lead0 { b'0' } else { nat[c - lead0] },
+            wide,
+        );
     }
 
     // Extension: kept as displayed; the replacement's own digits replace the displayed ones,
