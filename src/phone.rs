@@ -194,18 +194,7 @@ impl PhoneNumber {
         if d.len() < 6 {
             return Err("expected 7 to 13 digits");
         }
-        // Digits before the calling code: none after `+`, `00`, or the region's exit code.
-        let exit = if plus {
-            Some(0)
-        } else if d.starts_with(b"00") {
-            Some(2)
-        } else {
-            region
-                .exit_code()
-                .filter(|x| d.starts_with(x))
-                .map(|x| x.len())
-        };
-        let (cc, nsn): (u16, &[u8]) = match exit {
+        let (cc, nsn): (u16, &[u8]) = match exit_len(d, plus, region) {
             Some(x) => intl_parts(&d[x..])?,
             None if region.calling_code() == 1 => {
                 let nsn = if d.len() == 11 && d[0] == b'1' {
@@ -259,6 +248,22 @@ impl PhoneNumber {
 
     fn trunk_zero(&self) -> bool {
         self.country_code != 1
+    }
+}
+
+/// Digits before the calling code of a number whose digits are `d`: none after `+`, two
+/// after `00`, or the region's exit code (`00` and `01x` exclude each other); `None` for a
+/// national number.
+fn exit_len(d: &[u8], plus: bool, region: Region) -> Option<usize> {
+    if plus {
+        Some(0)
+    } else if d.starts_with(b"00") {
+        Some(2)
+    } else {
+        region
+            .exit_code()
+            .filter(|x| d.starts_with(x))
+            .map(|x| x.len())
     }
 }
 
@@ -754,15 +759,9 @@ impl Finder {
 
     /// How many of the digits `d` display target `t`, the longest form first.
     fn match_len(&self, t: &PhoneNumber, d: &[u8], plus: bool) -> Option<usize> {
+        let mut best = exit_len(d, plus, self.region).and_then(|x| intl_len(t, d, x));
         if plus {
-            return intl_len(t, d, 0);
-        }
-        let mut best = None;
-        if d.starts_with(b"00") {
-            best = intl_len(t, d, 2);
-        }
-        if let Some(x) = self.region.exit_code().filter(|x| d.starts_with(x)) {
-            best = best.max(intl_len(t, d, x.len()));
+            return best;
         }
         let nsn = t.national.as_bytes();
         let trunk = if t.country_code == 1 {
