@@ -591,7 +591,6 @@ pub struct Found {
 pub struct Finder {
     targets: Vec<PhoneNumber>,
     region: Region,
-    min_digits: usize,
 }
 
 /// The most digits one candidate collects; the longest form (`011 44 0 20 7946 0018`) has 16.
@@ -601,16 +600,9 @@ impl Finder {
     /// A finder for `targets`; `region` is the site's country (its international call prefix,
     /// such as `011` or `010`, is recognised besides `00` and `+`).
     pub fn new(targets: &[PhoneNumber], region: Region) -> Finder {
-        let min_digits = targets
-            .iter()
-            .map(|t| t.national.len() + usize::from(t.trunk_zero()))
-            .min()
-            .unwrap_or(usize::MAX)
-            .max(1);
         Finder {
             targets: targets.to_vec(),
             region,
-            min_digits,
         }
     }
 
@@ -627,6 +619,13 @@ impl Finder {
     /// Quick reject: false when `text` has fewer digits (ASCII or full-width) than the shortest
     /// target can be displayed with, so it cannot hold a target.
     pub fn might_contain(&self, text: &str) -> bool {
+        let min_digits = self
+            .targets
+            .iter()
+            .map(|t| t.national.len() + usize::from(t.trunk_zero()))
+            .min()
+            .unwrap_or(usize::MAX)
+            .max(1);
         let b = text.as_bytes();
         let mut n = 0;
         let mut i = 0;
@@ -634,7 +633,7 @@ impl Finder {
             let (c, l) = class_at(b, i);
             if c <= 9 {
                 n += 1;
-                if n >= self.min_digits {
+                if n >= min_digits {
                     return true;
                 }
             }
@@ -655,10 +654,9 @@ impl Finder {
     /// (`03-1234-5678</span><span>0120-111-222`); a shorter digit run across it still
     /// continues the number, and a number may still span pieces (`03-<b>1234</b>-5678`).
     pub fn find_in_run(&self, text: &str, breaks: &[usize]) -> Vec<Found> {
+        // No quick reject here: a match holds at least as many digits as `might_contain` asks
+        // for, and the runtime rejects such text before it reaches the wasm.
         let mut out = Vec::new();
-        if !self.might_contain(text) {
-            return out;
-        }
         let b = text.as_bytes();
         let mut skip_to = 0;
         // Digits since a `+` with only separators between: a candidate after `+44 ` or
