@@ -661,13 +661,14 @@ impl Finder {
         let mut skip_to = 0;
         // Digits since a `+` with only separators between: a candidate after `+44 ` or
         // `+81 (0)` is the rest of that international number, not a number of its own.
-        let mut after_plus: Option<u8> = None;
+        // 5 or more: no `+` before (or too many digits since).
+        let mut after_plus: u8 = 5;
         let mut i = 0;
         while i < b.len() {
             let (c, l) = class_at(b, i);
             if i >= skip_to
                 && (c <= 9 || c == PLUS || c == OPEN)
-                && !after_plus.is_some_and(|n| (1..=4).contains(&n))
+                && !(1..=4).contains(&after_plus)
                 && left_ok(b, i, breaks.contains(&i))
             {
                 if let Some(f) = self.try_at(text, i, breaks) {
@@ -676,15 +677,15 @@ impl Finder {
                 }
             }
             after_plus = if c == PLUS {
-                Some(0)
+                0
             } else if i < skip_to {
-                None
+                5
             } else if c <= 9 {
-                after_plus.map(|n| n.saturating_add(1))
+                after_plus.saturating_add(1)
             } else if is_sep(c) {
                 after_plus
             } else {
-                None
+                5
             };
             i += l;
         }
