@@ -194,18 +194,7 @@ impl PhoneNumber {
         if d.len() < 6 {
             return Err("expected 7 to 13 digits");
         }
-        // Digits before the calling code: none after `+`, `00`, or the region's exit code.
-        let exit = if plus {
-            Some(0)
-        } else if d.starts_with(b"00") {
-            Some(2)
-        } else {
-            region
-                .exit_code()
-                .filter(|x| d.starts_with(x))
-                .map(|x| x.len())
-        };
-        let (cc, nsn): (u16, &[u8]) = match exit {
+        let (cc, nsn): (u16, &[u8]) = match exit_len(d, plus, region) {
             Some(x) => intl_parts(&d[x..])?,
             None if region.calling_code() == 1 => {
                 let nsn = if d.len() == 11 && d[0] == b'1' {
@@ -259,6 +248,22 @@ impl PhoneNumber {
 
     fn trunk_zero(&self) -> bool {
         self.country_code != 1
+    }
+}
+
+/// Digits before the calling code of a number whose digits are `d`: none after `+`, two
+/// after `00`, or the region's exit code (`00` and `01x` exclude each other); `None` for a
+/// national number.
+fn exit_len(d: &[u8], plus: bool, region: Region) -> Option<usize> {
+    if plus {
+        Some(0)
+    } else if d.starts_with(b"00") {
+        Some(2)
+    } else {
+        region
+            .exit_code()
+            .filter(|x| d.starts_with(x))
+            .map(|x| x.len())
     }
 }
 
@@ -330,6 +335,36 @@ const ASCII_CLASS: [u8; 128] = {
     t
 };
 
+/// [`class_at`] for the other characters it knows, as UTF-8 sequences read as numbers (U+FF10
+/// `０` is 0xEFBC90): `(first, how many more, class)`; class 0 is the full-width digits, whose
+/// value is their offset. A table scan is smaller than the branch tree of a `match`.
+const NON_ASCII: [(u32, u8, u8); 24] = [
+    (0xefbc90, 9, 0),
+    (0xefbca1, 25, WORD),
+    (0xefbd81, 25, WORD),
+    (0xc2a0, 0, SPACE),
+    (0xe28089, 0, SPACE),
+    (0xe280af, 0, SPACE),
+    (0xe38080, 0, SPACE),
+    (0xe28090, 5, CONN),
+    (0xe28892, 0, CONN),
+    (0xefbc8d, 2, CONN),
+    (0xe383bc, 0, CONN),
+    (0xefbdb0, 0, CONN),
+    (0xefbc88, 0, OPEN),
+    (0xefbc89, 0, CLOSE),
+    (0xefbc8b, 0, PLUS),
+    (0xefbc8c, 0, COMMA),
+    (0xc2a3, 0, MONEY),
+    (0xc2a5, 0, MONEY),
+    (0xe282ac, 0, MONEY),
+    (0xefbfa5, 0, MONEY),
+    (0xefbc84, 0, MONEY),
+    (0xefbfa1, 0, MONEY),
+    (0xe58686, 0, UNIT),
+    (0xefbc85, 0, UNIT),
+];
+
 /// The class of the character at byte `i` of `b` and its length in bytes; `(OTHER, 1)` past
 /// the end.
 #[inline(never)]
@@ -352,19 +387,13 @@ fn class_at(b: &[u8], i: usize) -> (u8, usize) {
     for j in i..i + len {
         k = k << 8 | u32::from(b.get(j).copied().unwrap_or(0));
     }
-    let c = match k {
-        0xefbc90..=0xefbc99 => (k - 0xefbc90) as u8,
-        0xefbca1..=0xefbcba | 0xefbd81..=0xefbd9a => WORD,
-        0xc2a0 | 0xe28089 | 0xe280af | 0xe38080 => SPACE,
-        0xe28090..=0xe28095 | 0xe28892 | 0xefbc8d..=0xefbc8f | 0xe383bc | 0xefbdb0 => CONN,
-        0xefbc88 => OPEN,
-        0xefbc89 => CLOSE,
-        0xefbc8b => PLUS,
-        0xefbc8c => COMMA,
-        0xc2a3 | 0xc2a5 | 0xe282ac | 0xefbfa5 | 0xefbc84 | 0xefbfa1 => MONEY,
-        0xe58686 | 0xefbc85 => UNIT,
-        _ => OTHER,
-    };
+    let mut c = OTHER;
+    for &(lo, span, class) in &NON_ASCII {
+        if k >= lo && k - lo <= u32::from(span) {
+            c = if class == 0 { (k - lo) as u8 } else { class };
+            break;
+        }
+    }
     (c, len)
 }
 
@@ -562,7 +591,6 @@ pub struct Found {
 pub struct Finder {
     targets: Vec<PhoneNumber>,
     region: Region,
-    min_digits: usize,
 }
 
 /// The most digits one candidate collects; the longest form (`011 44 0 20 7946 0018`) has 16.
@@ -572,16 +600,9 @@ impl Finder {
     /// A finder for `targets`; `region` is the site's country (its international call prefix,
     /// such as `011` or `010`, is recognised besides `00` and `+`).
     pub fn new(targets: &[PhoneNumber], region: Region) -> Finder {
-        let min_digits = targets
-            .iter()
-            .map(|t| t.national.len() + usize::from(t.trunk_zero()))
-            .min()
-            .unwrap_or(usize::MAX)
-            .max(1);
         Finder {
             targets: targets.to_vec(),
             region,
-            min_digits,
         }
     }
 
@@ -598,6 +619,13 @@ impl Finder {
     /// Quick reject: false when `text` has fewer digits (ASCII or full-width) than the shortest
     /// target can be displayed with, so it cannot hold a target.
     pub fn might_contain(&self, text: &str) -> bool {
+        let min_digits = self
+            .targets
+            .iter()
+            .map(|t| t.national.len() + usize::from(t.trunk_zero()))
+            .min()
+            .unwrap_or(usize::MAX)
+            .max(1);
         let b = text.as_bytes();
         let mut n = 0;
         let mut i = 0;
@@ -605,7 +633,7 @@ impl Finder {
             let (c, l) = class_at(b, i);
             if c <= 9 {
                 n += 1;
-                if n >= self.min_digits {
+                if n >= min_digits {
                     return true;
                 }
             }
@@ -626,21 +654,21 @@ impl Finder {
     /// (`03-1234-5678</span><span>0120-111-222`); a shorter digit run across it still
     /// continues the number, and a number may still span pieces (`03-<b>1234</b>-5678`).
     pub fn find_in_run(&self, text: &str, breaks: &[usize]) -> Vec<Found> {
+        // No quick reject here: a match holds at least as many digits as `might_contain` asks
+        // for, and the runtime rejects such text before it reaches the wasm.
         let mut out = Vec::new();
-        if !self.might_contain(text) {
-            return out;
-        }
         let b = text.as_bytes();
         let mut skip_to = 0;
         // Digits since a `+` with only separators between: a candidate after `+44 ` or
         // `+81 (0)` is the rest of that international number, not a number of its own.
-        let mut after_plus: Option<u8> = None;
+        // 5 or more: no `+` before (or too many digits since).
+        let mut after_plus: u8 = 5;
         let mut i = 0;
         while i < b.len() {
             let (c, l) = class_at(b, i);
             if i >= skip_to
                 && (c <= 9 || c == PLUS || c == OPEN)
-                && !after_plus.is_some_and(|n| (1..=4).contains(&n))
+                && !(1..=4).contains(&after_plus)
                 && left_ok(b, i, breaks.contains(&i))
             {
                 if let Some(f) = self.try_at(text, i, breaks) {
@@ -649,15 +677,15 @@ impl Finder {
                 }
             }
             after_plus = if c == PLUS {
-                Some(0)
+                0
             } else if i < skip_to {
-                None
+                5
             } else if c <= 9 {
-                after_plus.map(|n| n.saturating_add(1))
+                after_plus.saturating_add(1)
             } else if is_sep(c) {
                 after_plus
             } else {
-                None
+                5
             };
             i += l;
         }
@@ -754,15 +782,9 @@ impl Finder {
 
     /// How many of the digits `d` display target `t`, the longest form first.
     fn match_len(&self, t: &PhoneNumber, d: &[u8], plus: bool) -> Option<usize> {
+        let mut best = exit_len(d, plus, self.region).and_then(|x| intl_len(t, d, x));
         if plus {
-            return intl_len(t, d, 0);
-        }
-        let mut best = None;
-        if d.starts_with(b"00") {
-            best = intl_len(t, d, 2);
-        }
-        if let Some(x) = self.region.exit_code().filter(|x| d.starts_with(x)) {
-            best = best.max(intl_len(t, d, x.len()));
+            return best;
         }
         let nsn = t.national.as_bytes();
         let trunk = if t.country_code == 1 {
@@ -967,6 +989,21 @@ impl Shape {
     }
 }
 
+/// The separators between the digit groups of `sh` (the shape of `s`) after digit `from`:
+/// how many there are, and the one at index `i` (or, past the end, the last; `""` if none).
+fn group_sep<'a>(sh: &Shape, s: &'a str, from: usize, i: usize) -> (usize, &'a str) {
+    let (mut n, mut found) = (0, "");
+    for k in from + 1..sh.digits.len() {
+        if sh.boundary(k) {
+            if n <= i {
+                found = sub(s, sh.digits[k - 1].1, sh.digits[k].0);
+            }
+            n += 1;
+        }
+    }
+    (n, found)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
     /// `+CC ...` or `00 CC ...`.
@@ -1105,7 +1142,8 @@ pub(crate) fn render_known(
     });
     let body_start = sh.digits[rd.pre].0;
     let mut out = String::with_capacity(displayed.len() + 8);
-    let mut rb: Vec<u8> = Vec::with_capacity(repl.national.len() + 1);
+    // The replacement's body: a trunk `0` (when displayed) and the national number.
+    let mut lead0 = 0;
     match rd.style {
         Style::Intl => {
             let cc_start = sh.digits[rd.exit_len].0;
@@ -1120,7 +1158,7 @@ pub(crate) fn render_known(
                 out.push_str(between);
             }
             if rd.body_trunk && trunk0 {
-                rb.push(b'0');
+                lead0 = 1;
             }
         }
         _ if shown_cc != repl.country_code => {
@@ -1134,23 +1172,17 @@ pub(crate) fn render_known(
         Style::National => {
             out.push_str(sub(displayed, 0, body_start));
             if trunk0 {
-                rb.push(b'0');
+                lead0 = 1;
             }
         }
     }
-    rb.extend_from_slice(repl.national.as_bytes());
-
-    let len = rb.len();
+    let nat = repl.national.as_bytes();
+    let len = lead0 + nat.len();
 
     // Digit groups, as cuts: a group ends before body digit `c` (`0 < c < len`). Deciding
     // cut by cut needs no group lists (a `Vec` of sizes per grouping cost ~0.7 KB of wasm).
-    // Displayed: the separators between its groups.
-    let mut seps: Vec<&str> = Vec::new();
-    for k in rd.pre + 1..sh.digits.len() {
-        if sh.boundary(k) {
-            seps.push(sub(displayed, sh.digits[k - 1].1, sh.digits[k].0));
-        }
-    }
+    // Displayed: the separators between its groups (no list of them either).
+    let (n_seps, last_sep) = group_sep(&sh, displayed, rd.pre, usize::MAX);
     let shown_cut = |c: usize| rd.pre + c < sh.digits.len() && sh.boundary(rd.pre + c);
     // Written: the marketer's grouping, when its body has this many digits once a trunk 0 is
     // added to or dropped from its first group.
@@ -1161,7 +1193,7 @@ pub(crate) fn render_known(
         Style::Intl => wrd.body_trunk,
         Style::NanpOne => false,
     });
-    let with_trunk = usize::from(trunk0 && rb.first() == Some(&b'0'));
+    let with_trunk = usize::from(trunk0 && (lead0 == 1 || nat.first() == Some(&b'0')));
     let written_cut = |c: usize| {
         let w = c + has_trunk - with_trunk;
         w > 0 && wsh.boundary(wrd.pre + w)
@@ -1170,31 +1202,33 @@ pub(crate) fn render_known(
         && (1..len).any(written_cut);
     // Chosen: one group if displayed as one; else the written grouping if it fits; else the
     // displayed one, its last group grown or groups dropped from the end to hold `len`.
-    let cut = |c: usize| !seps.is_empty() && if own { written_cut(c) } else { shown_cut(c) };
+    let cut = |c: usize| n_seps > 0 && if own { written_cut(c) } else { shown_cut(c) };
     // With the displayed grouping, its separators; otherwise the displayed main separator
     // (the last), parentheses dropped, except that `(03) ...` keeps its first pair.
-    let same = (1..len).filter(|&c| cut(c)).count() == seps.len();
-    let mut main = String::new();
-    if let Some(s) = seps.last() {
-        push_without_digits_parens(&mut main, s);
-    }
-    if main.is_empty() {
-        main.push_str(if wide { "\u{ff0d}" } else { "-" });
-    }
+    let same = (1..len).filter(|&c| cut(c)).count() == n_seps;
     let ob = out.as_bytes();
     let paren_first = (ob.ends_with(b"(") || ob.ends_with("\u{ff08}".as_bytes()))
-        && seps.first().is_some_and(|s| has_class(s, CLOSE));
+        && has_class(group_sep(&sh, displayed, rd.pre, 0).1, CLOSE);
     let mut i = 0;
-    for (c, &d) in rb.iter().enumerate() {
+    for c in 0..len {
         if c > 0 && cut(c) {
-            out.push_str(if same || i == 0 && paren_first {
-                seps.get(i).copied().unwrap_or_default()
+            if same || i == 0 && paren_first {
+                out.push_str(group_sep(&sh, displayed, rd.pre, i).1);
             } else {
-                &main
-            });
+                // The main separator, or a dash when it is only parentheses.
+                let at = out.len();
+                push_without_digits_parens(&mut out, last_sep);
+                if out.len() == at {
+                    out.push_str(if wide { "\u{ff0d}" } else { "-" });
+                }
+            }
             i += 1;
         }
-        push_digit(&mut out, d, wide);
+        push_digit(
+            &mut out,
+            if c < lead0 { b'0' } else { nat[c - lead0] },
+            wide,
+        );
     }
 
     // Extension: kept as displayed; the replacement's own digits replace the displayed ones,

@@ -80,21 +80,14 @@ pub fn plan(
     replacements: &[Option<(&str, &PhoneNumber)>],
 ) -> Plan {
     let mut out = Plan::default();
-    // The joined text (borrowed for the common single piece) and where each piece starts.
+    // The joined text and where each piece starts.
     let mut starts = Vec::with_capacity(pieces.len());
-    let owned: String;
-    let joined: &str = if let [one] = pieces {
-        starts.push(0);
-        one
-    } else {
-        let mut j = String::new();
-        for p in pieces {
-            starts.push(j.len());
-            j.push_str(p);
-        }
-        owned = j;
-        &owned
-    };
+    let mut owned = String::new();
+    for p in pieces {
+        starts.push(owned.len());
+        owned.push_str(p);
+    }
+    let joined: &str = &owned;
     // Where pieces meet is an element boundary: the finder may end or start a number there.
     let found = finder.find_in_run(joined, &starts);
 
