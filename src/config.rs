@@ -893,7 +893,7 @@ impl Reader {
             Err(why) => {
                 if !written.is_empty() {
                     let mut m = String::from("not a phone number: ");
-                    m.push_str(why);
+                    m.push_str(why.describe());
                     self.err(
                         &m,
                         "write it as displayed, e.g. \"03-1234-5678\" or \"+1 415 555 0100\"",

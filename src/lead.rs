@@ -10,7 +10,7 @@
 //! letters in an email are kept as written.
 
 use crate::outbox::push_hex_byte;
-use crate::phone::{PhoneNumber, Region};
+use crate::phone::{PhoneError, PhoneNumber, Region};
 use crate::prelude::*;
 use crate::source::pattern_bytes;
 use crate::url;
@@ -168,7 +168,7 @@ fn email_problem(s: &str) -> Option<EmailError> {
 ///
 /// # Errors
 /// The parser's hint when it is not a phone number.
-pub fn normalize_phone(input: &str, region: Region) -> Result<String, &'static str> {
+pub fn normalize_phone(input: &str, region: Region) -> Result<String, PhoneError> {
     let folded = fold_width(input);
     let f = folded.trim_ascii();
     // One byte pass, copying runs between the edits. Dash look-alikes need no mapping: the

@@ -116,19 +116,6 @@ impl Region {
         }
     }
 
-    /// The hint when a number of this region has the wrong shape.
-    fn hint(self) -> &'static str {
-        match self {
-            Region::JP => "expected 10 or 11 digits starting with 0 for a JP number",
-            Region::US | Region::CA => {
-                "expected 10 digits (area code and number) for a US/CA number"
-            }
-            Region::GB => "expected 10 or 11 digits starting with 0 for a GB number",
-            Region::FR => "expected 10 digits starting with 0 for a FR number",
-            Region::DE => "expected 7 to 12 digits starting with 0 for a DE number",
-        }
-    }
-
     /// The international call prefixes dialled from this region, besides `00`.
     fn exit_code(self) -> Option<&'static [u8]> {
         match self {
@@ -136,6 +123,56 @@ impl Region {
             Region::JP => Some(b"010"),
             _ => None,
         }
+    }
+}
+
+/// Why a text is not a phone number; [`PhoneError::describe`] (and `Display`) say it in words.
+/// A code rather than the words: the snippet only needs to know, and leaves the texts out
+/// (they are reached only through `describe`, which the collector's config checker calls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneError {
+    /// Too few or too many digits, or none at all.
+    Digits,
+    /// Something other than an extension after the number.
+    Extension,
+    /// The wrong shape for a number of this region (length, trunk `0`).
+    Shape(Region),
+    /// A NANP area code or exchange starting with 0 or 1.
+    NanpCode,
+    /// A calling code after `+` or `00` that is not one of the supported regions'.
+    CallingCode,
+}
+
+impl PhoneError {
+    /// The problem in words (`expected 10 or 11 digits starting with 0 for a JP number`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            PhoneError::Digits => "expected 7 to 13 digits",
+            PhoneError::Extension => {
+                "unexpected character (write an extension as x123 or ext. 123)"
+            }
+            PhoneError::Shape(Region::JP) => {
+                "expected 10 or 11 digits starting with 0 for a JP number"
+            }
+            PhoneError::Shape(Region::US | Region::CA) => {
+                "expected 10 digits (area code and number) for a US/CA number"
+            }
+            PhoneError::Shape(Region::GB) => {
+                "expected 10 or 11 digits starting with 0 for a GB number"
+            }
+            PhoneError::Shape(Region::FR) => "expected 10 digits starting with 0 for a FR number",
+            PhoneError::Shape(Region::DE) => {
+                "expected 7 to 12 digits starting with 0 for a DE number"
+            }
+            PhoneError::NanpCode => "a US/CA area code and exchange cannot start with 0 or 1",
+            PhoneError::CallingCode => "unknown or unsupported country calling code",
+        }
+    }
+}
+
+impl core::fmt::Display for PhoneError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.describe())
     }
 }
 
@@ -157,9 +194,8 @@ impl PhoneNumber {
     /// national forms; `+CC` and `00CC` forms may be of any supported country.
     ///
     /// # Errors
-    /// A short hint when it is not a phone number of `region` or an international number
-    /// (`expected 10 or 11 digits starting with 0 for a JP number`).
-    pub fn parse(written: &str, region: Region) -> Result<PhoneNumber, &'static str> {
+    /// Why it is not a phone number of `region` or an international number.
+    pub fn parse(written: &str, region: Region) -> Result<PhoneNumber, PhoneError> {
         let b = written.as_bytes();
         let mut i = skip_spaces(b, 0);
         if starts_ci(&b[i..], b"tel:") {
@@ -170,29 +206,28 @@ impl PhoneNumber {
         let w = sub(written, i, b.len());
         let sh = Shape::of(w);
         if sh.two_plus {
-            return Err("expected 7 to 13 digits");
+            return Err(PhoneError::Digits);
         }
         let mut extension = None;
         if sh.stop < w.len() {
             if sh.digits.is_empty() {
-                return Err("expected 7 to 13 digits");
+                return Err(PhoneError::Digits);
             }
             // Only an extension may follow, then spaces or parentheses.
-            const EXT: &str = "unexpected character (write an extension as x123 or ext. 123)";
-            let (ds, mut e) = ext_at(w, sh.main_end).ok_or(EXT)?;
+            let (ds, mut e) = ext_at(w, sh.main_end).ok_or(PhoneError::Extension)?;
             extension = Some(ascii_digits(w, ds, e));
             let wb = w.as_bytes();
             while e < wb.len() {
                 let (c, l) = class_at(wb, e);
                 if c != SPACE && c != OPEN && c != CLOSE {
-                    return Err(EXT);
+                    return Err(PhoneError::Extension);
                 }
                 e += l;
             }
         }
         let (d, plus) = (&sh.ascii[..], sh.plus);
         if d.len() < 6 {
-            return Err("expected 7 to 13 digits");
+            return Err(PhoneError::Digits);
         }
         let (cc, nsn): (u16, &[u8]) = match exit_len(d, plus, region) {
             Some(x) => intl_parts(&d[x..])?,
@@ -206,26 +241,26 @@ impl PhoneNumber {
             }
             None => match d.split_first() {
                 Some((b'0', nsn)) => (region.calling_code(), nsn),
-                _ => return Err(region.hint()),
+                _ => return Err(PhoneError::Shape(region)),
             },
         };
         let rules = Region::for_calling_code(cc).unwrap_or(region);
         let (lo, hi) = rules.nsn_len();
         if nsn.len() < lo || nsn.len() > hi {
-            return Err(rules.hint());
+            return Err(PhoneError::Shape(rules));
         }
         if cc == 1 {
             if nsn[0] < b'2' || nsn[3] < b'2' {
-                return Err("a US/CA area code and exchange cannot start with 0 or 1");
+                return Err(PhoneError::NanpCode);
             }
         } else if nsn[0] == b'0' {
-            return Err(rules.hint());
+            return Err(PhoneError::Shape(rules));
         } else if cc == 81
             && nsn.len() == 10
             && (nsn[1] != b'0' || !matches!(nsn[0], b'2' | b'5'..=b'9'))
         {
             // Ten digits only for 020, 050, 060, 070, 080, 090 and 0800; landlines have nine.
-            return Err(rules.hint());
+            return Err(PhoneError::Shape(rules));
         }
         let mut national = String::with_capacity(nsn.len());
         for &x in nsn {
@@ -269,9 +304,8 @@ fn exit_len(d: &[u8], plus: bool, region: Region) -> Option<usize> {
 
 /// Splits `CC NSN` (after `+` or an international prefix); a trunk `0` after the code, as in
 /// `+44 (0)20` or the common `+81 03-...`, is dropped.
-fn intl_parts(d: &[u8]) -> Result<(u16, &[u8]), &'static str> {
-    let (cc, l) =
-        cc_prefix(d, &CALLING_CODES).ok_or("unknown or unsupported country calling code")?;
+fn intl_parts(d: &[u8]) -> Result<(u16, &[u8]), PhoneError> {
+    let (cc, l) = cc_prefix(d, &CALLING_CODES).ok_or(PhoneError::CallingCode)?;
     let rest = &d[l..];
     match rest.split_first() {
         Some((b'0', nsn)) if cc != 1 => Ok((cc, nsn)),
@@ -1437,7 +1471,7 @@ mod tests {
                 (Ok(n), Ok((cc, nat, ext))) => {
                     n.country_code == *cc && n.national == *nat && n.extension.as_deref() == *ext
                 }
-                (Err(e), Err(frag)) => e.contains(frag),
+                (Err(e), Err(frag)) => e.describe().contains(frag),
                 _ => false,
             };
             if !ok {
