@@ -9,10 +9,11 @@ wasm-pack --quiet build --target web --release --mode no-install --no-typescript
   --out-dir pkg --out-name ringtrail -- --features snippet
 # The features rustc enables by default for wasm32; wasm-opt must accept them to optimize.
 # --converge repeats -Oz until nothing shrinks (about 1% of the wasm for a few seconds);
-# --flatten --rereloop rebuilds the control flow first (another 0.8%).
+# --flatten --rereloop rebuilds the control flow first (another 0.8%). The target_features
+# section only informs tools; browsers ignore it (0.1 KB).
 "$bin/wasm-opt" -Oz --flatten --rereloop -Oz --converge --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
-  --strip-debug --strip-producers \
+  --strip-debug --strip-producers --strip-target-features \
   pkg/ringtrail_bg.wasm -o pkg/ringtrail_bg.wasm
 # The wasm's imports and exports must be the ones js/wasm.js (our glue, in place of the one
 # wasm-bindgen writes) knows.
