@@ -215,7 +215,7 @@ impl Config {
             },
         };
         let end = r.s() == END && r.fields.next().is_none();
-        (end && !r.bad).then_some(Config {
+        let config = Config {
             site,
             region,
             targets,
@@ -228,7 +228,15 @@ impl Config {
             leads,
             privacy,
             tracking,
-        })
+        };
+        if end && !r.bad {
+            Some(config)
+        } else {
+            // Left, not dropped: a text that is not ours is rare (once per page at most), and
+            // dropping a Config is code the snippet would otherwise not need.
+            core::mem::forget(config);
+            None
+        }
     }
 }
 

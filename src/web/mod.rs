@@ -165,7 +165,9 @@ static CORE: spin::Mutex<Option<Core>> = spin::Mutex::new(None);
 pub fn start(config: &str, collector: bool, page: &str, signals: u32) -> Option<String> {
     match Core::new(config, collector, page, signals) {
         Ok(core) => {
-            *CORE.try_lock()? = Some(core);
+            // The page's Core lives as long as the page: never dropped (there is none before
+            // it), which keeps its drop code out of the wasm.
+            core::mem::forget(core::mem::replace(&mut *CORE.try_lock()?, Some(core)));
             None
         }
         Err(why) => Some(why.into()),
