@@ -16,10 +16,18 @@ wasm-pack --quiet build --target web --release --mode no-install --no-typescript
   --strip-debug --strip-producers --strip-target-features \
   pkg/ringtrail_bg.wasm -o pkg/ringtrail_bg.wasm
 # The wasm's imports and exports must be the ones js/wasm.js (our glue, in place of the one
-# wasm-bindgen writes) knows.
+# wasm-bindgen writes) knows; then their names are shortened (0.1 KB), and the glue is given the
+# short names (esbuild --defines printed by check-abi.mjs).
 node scripts/check-abi.mjs pkg/ringtrail_bg.wasm
+"$bin/wasm-opt" --minify-imports-and-exports-and-modules --enable-bulk-memory --enable-sign-ext \
+  --enable-mutable-globals --enable-nontrapping-float-to-int --enable-reference-types \
+  --enable-multivalue pkg/ringtrail_bg.wasm -o pkg/ringtrail_min.wasm > pkg/abi.json
+defines=$(node scripts/check-abi.mjs pkg/ringtrail_bg.wasm pkg/abi.json pkg/ringtrail_min.wasm)
+mv pkg/ringtrail_min.wasm pkg/ringtrail_bg.wasm
+rm pkg/abi.json
 # One minified module: the runtime (js/runtime.js), its glue (js/wasm.js) and js/browser.js.
-"$bin/esbuild" js/runtime.js --bundle --minify --format=esm --log-level=warning \
+# shellcheck disable=SC2086 # one word per --define
+"$bin/esbuild" js/runtime.js --bundle --minify --format=esm --log-level=warning $defines \
   --outfile=pkg/ringtrail.bundle.js
 mv pkg/ringtrail.bundle.js pkg/ringtrail.js
 "$bin/esbuild" js/loader.js --minify --log-level=warning --outfile=pkg/loader.js
