@@ -167,7 +167,7 @@ pub fn start(config: &str, collector: bool, page: &str, signals: u32) -> Option<
         Ok(core) => {
             // The page's Core lives as long as the page: never dropped (there is none before
             // it), which keeps its drop code out of the wasm.
-            core::mem::forget(core::mem::replace(&mut *CORE.try_lock()?, Some(core)));
+            core::mem::forget(CORE.try_lock()?.replace(core));
             None
         }
         Err(why) => Some(why.into()),
