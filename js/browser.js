@@ -15,30 +15,25 @@ function probe() {
 }
 
 function storeGet(k) {
-  if (local) {
-    try {
-      const v = local.getItem(PREFIX + k);
-      if (v !== null) return v;
-    } catch (e) { /* fall through to memory */ }
-  } else if (!mem.has(k) && k === 'consent') {
+  try {
     // The consent answer is read (never written) before anything may be stored.
-    try { const v = window.localStorage.getItem(PREFIX + k); if (v !== null) return v; } catch (e) { /* blocked */ }
-  }
+    const s = local || (k === 'consent' && !mem.has(k) && window.localStorage);
+    const v = s ? s.getItem(PREFIX + k) : null;
+    if (v !== null) return v;
+  } catch (e) { /* blocked: fall through to memory */ }
   return mem.get(k);
 }
 
 function storeSet(k, v) {
-  if (!local && k === 'consent') {
-    // The visitor's answer itself is remembered even when nothing else may be.
-    try { window.localStorage.setItem(PREFIX + k, v); return; } catch (e) { /* blocked */ }
-  }
-  if (local) {
-    try {
+  try {
+    // The visitor's consent answer itself is remembered even when nothing else may be.
+    if (local) {
       local.setItem(PREFIX + k, v);
       mem.delete(k);
       return;
-    } catch (e) { /* quota or blocked: keep it in memory */ }
-  }
+    }
+    if (k === 'consent') return window.localStorage.setItem(PREFIX + k, v);
+  } catch (e) { /* quota or blocked: keep it in memory */ }
   mem.set(k, v);
 }
 
@@ -47,17 +42,20 @@ function storeRemove(k) {
   if (local) try { local.removeItem(PREFIX + k); } catch (e) { /* ignore */ }
 }
 
+// The keys of ours in storage `s`, without the prefix.
+function ours(s) {
+  const out = [];
+  for (let i = 0; i < s.length; i++) {
+    const k = s.key(i);
+    if (k && k.startsWith(PREFIX)) out.push(k.slice(PREFIX.length));
+  }
+  return out;
+}
+
 function storeKeys(prefix) {
   const out = new Set();
   for (const k of mem.keys()) if (k.startsWith(prefix)) out.add(k);
-  if (local) {
-    try {
-      for (let i = 0; i < local.length; i++) {
-        const k = local.key(i);
-        if (k && k.startsWith(PREFIX + prefix)) out.add(k.slice(PREFIX.length));
-      }
-    } catch (e) { /* blocked */ }
-  }
+  if (local) try { for (const k of ours(local)) if (k.startsWith(prefix)) out.add(k); } catch (e) { /* blocked */ }
   return [...out].join('\n');
 }
 
@@ -70,14 +68,11 @@ function storePersist(on) {
 
 function storeForget() {
   mem.clear();
-  let s = local;
-  if (!s) try { s = window.localStorage; } catch (e) { s = null; }
+  const s = local;
   local = null;
-  if (!s) return;
   try {
-    const keys = [];
-    for (let i = 0; i < s.length; i++) { const k = s.key(i); if (k && k.startsWith(PREFIX)) keys.push(k); }
-    keys.forEach((k) => s.removeItem(k));
+    const t = s || window.localStorage;
+    ours(t).forEach((k) => t.removeItem(PREFIX + k));
   } catch (e) { /* blocked */ }
 }
 
