@@ -19,44 +19,41 @@ import { host, num } from './browser.js';
 let x; // the instance's exports
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const bytes = () => new Uint8Array(x[W_MEMORY].buffer);
+// `n` bytes of wasm memory from `p` (a pointer the wasm hands over as a signed i32).
+const bytes = (p, n) => new Uint8Array(x[W_MEMORY].buffer, p >>> 0, n);
 
 // A string into wasm memory: [pointer, length].
 const put = (s) => {
   const b = enc.encode(s);
   const p = x[W_WBINDGEN_MALLOC](b.length, 1) >>> 0;
-  bytes().set(b, p);
+  bytes(p, b.length).set(b);
   return [p, b.length];
 };
 
 // An `Option<String>` answer: the string, or undefined.
+const read = (p, n) => dec.decode(bytes(p, n));
 const take = ([p, n]) => {
   if (!p) return;
-  p >>>= 0;
-  const s = dec.decode(bytes().subarray(p, p + n));
+  const s = read(p, n);
   x[W_WBINDGEN_FREE](p, n, 1);
   return s;
 };
-const read = (p, n) => dec.decode(bytes().subarray(p >>> 0, (p >>> 0) + n));
 
 const IMPORTS = {
   [W_MODULE]: {
     [W_WBG_HOST](ret, op, a, an, b, bn) {
       const v = host(op >>> 0, read(a, an), read(b, bn));
       const [p, n] = v == null ? [0, 0] : put(v);
-      const view = new DataView(x[W_MEMORY].buffer);
-      view.setInt32(ret + 4, n, true);
-      view.setInt32(ret, p, true);
+      // Two little-endian i32s, as wasm-bindgen's own glue long wrote them (every browser
+      // platform is little-endian, like wasm memory).
+      new Int32Array(x[W_MEMORY].buffer, ret >>> 0, 2).set([p, n]);
     },
     [W_WBG_NUM]: (op) => num(op >>> 0),
     // wasm-bindgen's table of JS values: its reserved slots (the snippet passes no JS objects).
     [W_WBINDGEN_INIT_EXTERNREF_TABLE]() {
       const t = x[W_WBINDGEN_EXTERNREFS];
-      t.set(0, undefined);
-      t.set(1024, undefined);
-      t.set(1025, null);
-      t.set(1026, true);
-      t.set(1027, false);
+      t.set(0); // a missing value is undefined
+      [undefined, null, true, false].forEach((v, i) => t.set(1024 + i, v));
     },
   },
 };
