@@ -64,7 +64,7 @@ const sendable = (s) => !SEP.test(s) && keyed(s);
 
 function skipped(el) {
   return SKIP.has(el.localName) || el.hasAttribute('data-ringtrail-noswap') ||
-    (noswap !== '' && el.matches(noswap));
+    (noswap && el.matches(noswap)); // noswap: '' for none
 }
 
 // The block of a text node: its nearest ancestor that is not inline (an element, or a shadow
@@ -122,8 +122,9 @@ function attrsOf(roots) {
   const out = [];
   for (const r of roots) {
     if (!r || !r.isConnected || !r.querySelectorAll) continue;
-    if (r.nodeType === 1 && r.matches(ATTR_SELECTOR) && !r.closest(skip)) out.push(r);
-    for (const el of r.querySelectorAll(ATTR_SELECTOR)) if (!el.closest(skip)) out.push(el);
+    for (const el of [r, ...r.querySelectorAll(ATTR_SELECTOR)]) {
+      if (el.nodeType === 1 && el.matches(ATTR_SELECTOR) && !el.closest(skip)) out.push(el);
+    }
   }
   return out;
 }
@@ -266,10 +267,9 @@ export function run(wasm, config, collector, queue, pre) {
   }
   const swap = (roots) => {
     const g = swapping(roots, []);
-    for (;;) {
-      const r = g.next();
-      if (r.done) return r.value;
-    }
+    let r;
+    while (!(r = g.next()).done);
+    return r.value;
   };
   function apply(runs, els) {
     const attrs = [];
@@ -337,7 +337,6 @@ export function run(wasm, config, collector, queue, pre) {
       flush();
     });
   }
-  const after = (result) => { flush(); return result; };
 
   // ---- visits -----------------------------------------------------------------------------
   const triggers = (json) => {
@@ -376,8 +375,7 @@ export function run(wasm, config, collector, queue, pre) {
   // Keys and values in turn (see `Details::from_pairs`).
   const pairs = (o) => Object.keys(o || {}).flatMap((k) => [k, nfkc(o[k])]);
   const lead = (kind, channel, ps, key, value) => {
-    const detail = JSON.parse(call(OP_LEAD, 0, 0, kind, channel, key, value, ...ps));
-    emit('lead', detail);
+    emit('lead', JSON.parse(call(OP_LEAD, 0, 0, kind, channel, key, value, ...ps)));
     flush();
   };
   const commands = {
@@ -401,7 +399,7 @@ export function run(wasm, config, collector, queue, pre) {
     },
     lead(o) { lead('lead', (o && typeof o.channel === 'string' && o.channel) || 'custom', pairs(o)); },
   };
-  const api = function (name, ...args) {
+  const api = (name, ...args) => {
     const f = commands[name];
     if (!f) throw new Error(name + ': unknown command');
     return f(...args);
@@ -478,7 +476,7 @@ export function run(wasm, config, collector, queue, pre) {
     if (e.type === 'scroll' && now - scrolled > 200) {
       scrolled = now;
       const el = d.documentElement;
-      const h = Math.max(el.scrollHeight, d.body ? d.body.scrollHeight : 0, 1);
+      const h = Math.max(el.scrollHeight, d.body && d.body.scrollHeight, 1);
       pct = Math.max(1, Math.min(100, Math.round(((w.scrollY + w.innerHeight) * 100) / h)));
     }
     call(OP_ACTIVITY, pct);
@@ -505,7 +503,7 @@ export function run(wasm, config, collector, queue, pre) {
     const f = e.target;
     if (!(f instanceof HTMLFormElement) || !f.matches(forms)) return;
     const ps = [];
-    for (const el of Array.from(f.elements)) {
+    for (const el of f.elements) {
       if (!el.name && !el.id) continue;
       const kind = call(OP_CLASSIFY, 0, 0, el.type || '', el.getAttribute('name') || '', el.id || '', el.getAttribute('autocomplete') || '');
       if (kind) ps.push(kind, nfkc(el.value)); // passwords and card fields are never read
@@ -541,5 +539,9 @@ export function run(wasm, config, collector, queue, pre) {
     else if (d.readyState !== 'loading') scan(ready);
     else d.addEventListener('DOMContentLoaded', () => scan(ready), { once: true });
   }, t0 + SLICE_MS);
-  return (name, ...args) => after(api(name, ...args));
+  return (name, ...args) => {
+    const result = api(name, ...args);
+    flush();
+    return result;
+  };
 }
