@@ -39,7 +39,7 @@
   // tools): that delays every paint of every page, for a number we already know.
   var pre = null;
   try {
-    var lines = w.localStorage.getItem('ringtrail:swaps').split('\n');
+    var lines = localStorage.getItem('ringtrail:swaps').split('\n');
     var head = lines.shift().split('\t');
     var ref = d.referrer.split('/')[2];
     if (lines.length && head[0] > Date.now() && !/utm_|clk?id|braid|fat_id/i.test(location.search) &&
@@ -51,7 +51,7 @@
       var orig = new Map();
       var text = (t) => {
         var s = t.data;
-        var p = t.parentNode;
+        var p = t.parentElement;
         lines.forEach((l) => {
           l = l.split('\t');
           for (var i = 0; (i = s.indexOf(l[0], i)) >= 0;) {
@@ -61,12 +61,16 @@
             else (s = s.slice(0, i) + l[1] + s.slice(j)), (i += l[1].length);
           }
         });
-        if (s !== t.data && !(p && p.closest && p.closest(skip))) orig.set(t, [t.data, s]), (t.data = s);
+        if (s !== t.data && !(p && p.closest(skip))) {
+          orig.set(t, [t.data, s]);
+          t.data = s;
+        }
       };
       var node = (n) => {
-        if (n.nodeType === 3) return text(n);
-        for (var tw = d.createTreeWalker(n, 4); tw.nextNode();) text(tw.currentNode);
+        // A text node, or the text under an element (NodeFilter.SHOW_TEXT).
+        for (var tw = d.createTreeWalker(n, 4), t = n; t; t = tw.nextNode()) if (t.nodeType === 3) text(t);
       };
+
       var added = (rs) => rs.forEach((r) => r.addedNodes.forEach(node));
       var mo = new MutationObserver(added);
       mo.observe(d, { childList: true, subtree: true });
@@ -102,8 +106,8 @@
     .then((t) => {
       t = t.trim();
       // Compiled, as a JSON string (`ringtrail compile`, /v1/config/{site}) or as is.
-      if (t.charAt(0) === '"') return JSON.parse(t);
-      if (t.charAt(0) !== '{') return t;
+      if (t[0] === '"') return JSON.parse(t);
+      if (t[0] !== '{') return t;
       if (!collector) throw new Error('config error: a JSON config needs data-collector (or `ringtrail compile`)');
       return fetch(new URL(collector.replace(/\/+$/, '') + '/v1/config', location.href), {
         method: 'POST', body: t, credentials: 'omit'
@@ -120,21 +124,18 @@
   wasm['catch'](() => {});
 
   Promise.all([import(base + 'ringtrail.js'), configText])
-    .then((r) => {
-      var m = r[0];
-      return m.default(wasm).then(() => {
-        // Throws on a bad config, before touching the page. Replays the queued calls itself,
-        // after the page view.
-        var api = m.run(r[1], collector, stub.q || [], pre);
-        w.ringtrail = (...args) => {
-          try {
-            return api(...args);
-          } catch (e) {
-            fail(e);
-          }
-        };
-      });
-    })
+    .then(([m, config]) => m.default(wasm).then(() => {
+      // Throws on a bad config, before touching the page. Replays the queued calls itself,
+      // after the page view.
+      var api = m.run(config, collector, stub.q || [], pre);
+      w.ringtrail = (...args) => {
+        try {
+          return api(...args);
+        } catch (e) {
+          fail(e);
+        }
+      };
+    }))
     .catch((e) => {
       if (pre) pre(1);
       fail(e);
