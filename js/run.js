@@ -103,7 +103,7 @@ function walk(el, out, state) {
 
 function endRun(out, state) {
   if (!state.length) return;
-  if (sendable(state.length === 1 ? state[0].data : state.map((t) => t.data).join(''))) out.push(state.slice());
+  if (sendable(state.map((t) => t.data).join(''))) out.push(state.slice());
   state.length = 0;
 }
 
@@ -131,12 +131,7 @@ function attrsOf(roots) {
 
 // Nodes added or changed by a batch of mutation records.
 function mutationRoots(records) {
-  const roots = [];
-  for (const rec of records) {
-    if (rec.type === 'childList') for (const n of rec.addedNodes) roots.push(n);
-    else roots.push(rec.target);
-  }
-  return roots;
+  return records.flatMap((rec) => (rec.type === 'childList' ? [...rec.addedNodes] : [rec.target]));
 }
 
 // POSTs `body` as text/plain (a CORS simple request: no preflight) with keepalive, so the request
@@ -147,8 +142,8 @@ function post(url, body, timeoutMs, done) {
   const timer = setTimeout(() => ctrl.abort(), timeoutMs);
   const end = (status, ra, text) => { clearTimeout(timer); done(status, ra, text); };
   fetch(url, {
-    method: 'POST', body, keepalive: body.length < 60000, credentials: 'omit', mode: 'cors',
-    headers: { 'content-type': 'text/plain;charset=UTF-8' }, signal: ctrl.signal,
+    // A string body is sent as text/plain;charset=UTF-8, in fetch's default mode: cors.
+    method: 'POST', body, keepalive: body.length < 60000, credentials: 'omit', signal: ctrl.signal,
   }).then(
     (r) => {
       const ra = parseInt(r.headers.get('retry-after'), 10) || 0;
