@@ -436,7 +436,7 @@ export function run(wasm, config, collector, queue, pre) {
     try {
       const u = new URL(location.href);
       u.searchParams.delete(drop);
-      history.replaceState(history.state, '', u.pathname + u.search + u.hash);
+      history.replaceState(history.state, '', u);
     } catch (e) { /* leave the URL */ }
   }
 
@@ -506,7 +506,7 @@ export function run(wasm, config, collector, queue, pre) {
     lead('form_submit', 'form', ps, 'form', f.id || f.getAttribute('name') || '');
   });
   on(d, 'click', (e) => {
-    const a = e.composedPath().find((n) => n.nodeType === 1 && n.localName === 'a' && /^tel:/i.test(n.getAttribute('href') || ''));
+    const a = e.composedPath().find((n) => n.localName === 'a' && /^tel:/i.test(n.getAttribute('href')));
     if (!a) return;
     const data = call(OP_CALL_CLICK, 0, 0, a.getAttribute('href'));
     if (data) { emit('lead', JSON.parse(data)); flush(); }

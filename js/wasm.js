@@ -60,8 +60,8 @@ const IMPORTS = {
 
 /** Instantiates (streaming when the server says application/wasm) and starts the wasm. */
 export default async function init(response) {
+  // The loader's fetch has already turned an HTTP error into its message.
   const r = await response;
-  if (!r.ok) throw new Error('ringtrail_bg.wasm: HTTP ' + r.status);
   const { instance } = await WebAssembly.instantiateStreaming(r.clone(), IMPORTS)
     .catch(() => r.arrayBuffer().then((b) => WebAssembly.instantiate(b, IMPORTS)));
   x = instance.exports;
