@@ -184,6 +184,7 @@ export function run(wasm, config, collector, queue, pre) {
   if (error) throw new Error(error);
   // Core's one entry point (see `call` in src/web/mod.rs): op, numbers, then strings, joined by
   // U+001F (blanked inside them); `[x] + ''` also reads a number as its text, null or undefined as ''.
+  // The numbers may be booleans (the wasm reads true as 1).
   const call = (op, n, m, ...s) => wasm.call(op, s.map((x) => ([x] + '').replace(/\x1f/g, ' ')).join('\x1f'), n, m);
   const events = base + '/v1/events';
   const leases = base + '/v1/leases';
@@ -341,7 +342,7 @@ export function run(wasm, config, collector, queue, pre) {
   // Navigations count once the first page view is recorded (see `start`).
   let started = false;
   const navigate = (kind) => { if (started) { triggers(call(OP_NAVIGATE, kind, 0, location.href, path())); flush(); } };
-  const visibility = () => call(OP_VISIBILITY, +(d.visibilityState === 'visible'), +d.hasFocus());
+  const visibility = () => call(OP_VISIBILITY, d.visibilityState === 'visible', d.hasFocus());
 
   // ---- leases -----------------------------------------------------------------------------
   // A lease or heartbeat answer as Core reads it (`Lease::from_answer`): lease id, the number to
@@ -385,7 +386,7 @@ export function run(wasm, config, collector, queue, pre) {
     track(name, props) { if (typeof name !== 'string') throw new Error('track: event name must be a string'); call(OP_TRACK, 0, 0, name, JSON.stringify(props || {}) || '{}'); flush(); },
     consent(yes) {
       if (typeof yes !== 'boolean') throw new Error('consent: expected true or false');
-      call(OP_CONSENT, +yes, signals());
+      call(OP_CONSENT, yes, signals());
       flush();
     },
     identify(id, traits) {
