@@ -153,10 +153,6 @@ function post(url, body, timeoutMs, done) {
   );
 }
 
-// navigator.sendBeacon, false when unavailable or refused.
-function beacon(url, body) {
-  try { return navigator.sendBeacon(url, body); } catch (e) { return false; }
-}
 
 const ATTRS = ['href', 'aria-label', 'title'];
 const d = document;
@@ -187,6 +183,8 @@ export function run(wasm, config, collector, queue, pre) {
   // The numbers may be booleans (the wasm reads true as 1).
   const call = (op, n, m, ...s) => wasm.call(op, s.map((x) => ([x] + '').replace(/\x1f/g, ' ')).join('\x1f'), n, m);
   const events = base + '/v1/events';
+  // navigator.sendBeacon, false when unavailable or refused.
+  const beacon = (body) => { try { return navigator.sendBeacon(events, body); } catch (e) { return false; } };
   const leases = base + '/v1/leases';
   const listeners = {};
   const emit = (name, detail) => (listeners[name] || []).forEach((f) => { try { f(detail); } catch (e) { /* the site's bug */ } });
@@ -374,6 +372,7 @@ export function run(wasm, config, collector, queue, pre) {
     emit('lead', JSON.parse(call(OP_LEAD, 0, 0, kind, channel, key, value, ...ps)));
     flush();
   };
+  // Each command is followed by a flush (see the function run() returns).
   const commands = {
     on(name, cb) { if (typeof cb === 'function') (listeners[name] = listeners[name] || []).push(cb); },
     rescan(root) { return swap([root instanceof Node ? root : d.documentElement]); },
@@ -383,11 +382,13 @@ export function run(wasm, config, collector, queue, pre) {
       if (typeof cb === 'function') cb(n);
       return n;
     },
-    track(name, props) { if (typeof name !== 'string') throw new Error('track: event name must be a string'); call(OP_TRACK, 0, 0, name, JSON.stringify(props || {}) || '{}'); flush(); },
+    track(name, props) {
+      if (typeof name !== 'string') throw new Error('track: event name must be a string');
+      call(OP_TRACK, 0, 0, name, JSON.stringify(props || {}) || '{}');
+    },
     consent(yes) {
       if (typeof yes !== 'boolean') throw new Error('consent: expected true or false');
       call(OP_CONSENT, yes, signals());
-      flush();
     },
     identify(id, traits) {
       if (typeof id !== 'string' || !id.trim()) throw new Error('identify: user id must be a non-empty string');
@@ -485,7 +486,7 @@ export function run(wasm, config, collector, queue, pre) {
     if (e.type === 'visibilitychange') { visibility(); heartbeats(); }
     if (e.type === 'pagehide' || d.visibilityState === 'hidden') {
       const body = call(OP_BEACON_BODY);
-      if (body !== undefined && beacon(events, body)) call(OP_BEACON_SENT);
+      if (body !== undefined && beacon(body)) call(OP_BEACON_SENT);
     }
   };
   on(w, 'visibilitychange', leave);
