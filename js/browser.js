@@ -9,9 +9,8 @@ function probe() {
     s.setItem(PREFIX + 'probe', '1');
     s.removeItem(PREFIX + 'probe');
     return s;
-  } catch (e) {
-    return null; // Safari private mode, blocked cookies, sandboxed frames
-  }
+  } catch (e) { /* Safari private mode, blocked cookies, sandboxed frames */ }
+  return null;
 }
 
 function storeGet(k) {
@@ -91,8 +90,8 @@ export function host(op, a, b) {
     case 2: return storeRemove(a);
     case 3: return storeKeys(a);
     case 4: return storeForget();
-    case 5: return storePersist(false);
-    case 6: return storePersist(true);
+    case 5: // storage off (5) or on (6)
+    case 6: return storePersist(op === 6);
     case 7: return location.href;
     case 8: return document.title;
     default: console.error('[ringtrail] ' + a);
