@@ -187,7 +187,7 @@ export function run(wasm, config, collector, queue, pre) {
   const beacon = (body) => { try { return navigator.sendBeacon(events, body); } catch (e) { return false; } };
   const leases = base + '/v1/leases';
   const listeners = {};
-  const emit = (name, detail) => (listeners[name] || []).forEach((f) => { try { f(detail); } catch (e) { /* the site's bug */ } });
+  const emit = (name, detail) => { for (const f of listeners[name] || []) try { f(detail); } catch (e) { /* the site's bug */ } };
   noswap = call(OP_NOSWAP);
   skip = SKIP_SELECTOR + (noswap ? ',' + noswap : '');
   keys = call(OP_TARGET_DIGITS).split('\n').map((n) => n.slice(-6));
@@ -374,7 +374,7 @@ export function run(wasm, config, collector, queue, pre) {
   };
   // Each command is followed by a flush (see the function run() returns).
   const commands = {
-    on(name, cb) { if (typeof cb === 'function') (listeners[name] = listeners[name] || []).push(cb); },
+    on(name, cb) { if (typeof cb === 'function') (listeners[name] ||= []).push(cb); },
     rescan(root) { return swap([root instanceof Node ? root : d.documentElement]); },
     number(target, cb) {
       if (typeof target === 'function') { cb = target; target = undefined; }
