@@ -15,7 +15,7 @@
   if (!script || w.__ringtrail_loaded) return;
   w.__ringtrail_loaded = 1;
   var base = script.src.replace(/[^/?#]*([?#].*)?$/, '');
-  var attr = (n) => (script.getAttribute('data-' + n) || '').trim();
+  var attr = (n) => (script.dataset[n] || '').trim(); // data-config, data-collector
   var cfg = attr('config');
   var collector = attr('collector');
 
