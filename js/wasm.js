@@ -39,16 +39,17 @@ const take = ([p, n]) => {
   return s;
 };
 
+// `op` (a u32 to wasm-bindgen, an i32 here) is a small number: read as is.
 const IMPORTS = {
   [W_MODULE]: {
     [W_WBG_HOST](ret, op, a, an, b, bn) {
-      const v = host(op >>> 0, read(a, an), read(b, bn));
+      const v = host(op, read(a, an), read(b, bn));
       const [p, n] = v == null ? [0, 0] : put(v);
       // Two little-endian i32s, as wasm-bindgen's own glue long wrote them (every browser
       // platform is little-endian, like wasm memory).
       new Int32Array(x[W_MEMORY].buffer, ret >>> 0, 2).set([p, n]);
     },
-    [W_WBG_NUM]: (op) => num(op >>> 0),
+    [W_WBG_NUM]: num,
     // wasm-bindgen's table of JS values: its reserved slots (the snippet passes no JS objects).
     [W_WBINDGEN_INIT_EXTERNREF_TABLE]() {
       const t = x[W_WBINDGEN_EXTERNREFS];
