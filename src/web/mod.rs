@@ -292,7 +292,7 @@ impl Core {
             op::START_LEAD => self.start_lead(),
             op::DROP_PARAM => self.drop_param(),
             op::SWAP => Some(self.swap(args)),
-            op::NUMBER => self.number(Some(arg()).filter(|t| !t.is_empty()).map(String::from)),
+            op::NUMBER => self.number(Some(arg()).filter(|t| !t.is_empty())),
             op::TRACK => {
                 let (name, props) = (arg(), arg());
                 self.track(name, props);
@@ -541,11 +541,11 @@ impl Core {
 
     /// The tracking number for `target` (any format of one of the site's numbers; the first
     /// when absent) in E.164, or the site's own number when this visit is not tracked.
-    pub fn number(&self, target: Option<String>) -> Option<String> {
+    pub fn number(&self, target: Option<&str>) -> Option<String> {
         let i = match target {
             None => 0,
             Some(t) => {
-                let n = PhoneNumber::parse(&t, self.config.region).ok()?;
+                let n = PhoneNumber::parse(t, self.config.region).ok()?;
                 self.config.targets.iter().position(|x| x.number == n)?
             }
         };
