@@ -701,6 +701,12 @@ impl Core {
     }
 }
 
+/// A stored queue, with the snippet's limits: one place builds them (`Limits` is ten numbers).
+#[inline(never)]
+fn decode_outbox(text: &str) -> Outbox {
+    Outbox::decode(text, Limits::default())
+}
+
 /// A tab that has not said it is alive for this long has closed, crashed or been frozen: its
 /// queue is taken over by a live tab.
 const TAB_GONE_MS: u64 = 10_000;
@@ -716,10 +722,7 @@ impl Core {
     }
 
     fn load_outbox(&self) -> Outbox {
-        Outbox::decode(
-            &store_get(&self.outbox_key()).unwrap_or_default(),
-            Limits::default(),
-        )
+        decode_outbox(&store_get(&self.outbox_key()).unwrap_or_default())
     }
 
     fn save_outbox(&self, ob: &Outbox) {
@@ -754,7 +757,7 @@ impl Core {
                 continue;
             }
             if let Some(text) = store_get(key) {
-                ob.absorb(Outbox::decode(&text, Limits::default()));
+                ob.absorb(decode_outbox(&text));
             }
             store_remove(key);
             store_remove(&alive_key);
