@@ -440,9 +440,7 @@ impl Outbox {
     /// Storage form: a header line `o1 <dropped> <attempts> <retry_at>` and one line per event,
     /// `<id> <claiming tab, =tab for a beacon claim, or -> <claim until> <json>`.
     pub fn encode(&self) -> String {
-        let size: usize = self.events.iter().map(|e| e.json.len() + 64).sum();
-        let mut out = String::with_capacity(size + 32);
-        out.push_str("o1 ");
+        let mut out = String::from("o1 ");
         push_u64(&mut out, u64::from(self.dropped));
         out.push(' ');
         push_u64(&mut out, u64::from(self.attempts));
