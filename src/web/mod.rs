@@ -797,7 +797,7 @@ impl Core {
 
     /// Queues an event of `kind` with type-specific `data` (a JSON object text, or empty);
     /// returns its id. Nothing is queued without permission or a collector.
-    fn record(&mut self, kind: &str, data: &str) -> String {
+    fn record(&self, kind: &str, data: &str) -> String {
         let id = new_id();
         if !self.allowed || !self.collector {
             return id;
