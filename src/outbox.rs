@@ -296,10 +296,10 @@ impl Outbox {
         if self.backing_off(now_ms) {
             return None;
         }
-        let busy = self.events.iter().any(|e| {
-            self.live(&e.claim, now_ms)
-                && e.claim.as_ref().is_some_and(|c| c.tab == tab && !c.beacon)
-        });
+        let busy = self
+            .events
+            .iter()
+            .any(|e| self.live(&e.claim, now_ms) && requested_by(&e.claim, tab));
         if busy {
             return None;
         }
@@ -425,7 +425,7 @@ impl Outbox {
             };
         }
         for e in &mut self.events {
-            if ids.contains(&e.id) && e.claim.as_ref().is_some_and(|c| c.tab == tab && !c.beacon) {
+            if ids.contains(&e.id) && requested_by(&e.claim, tab) {
                 e.claim = None;
             }
         }
@@ -536,6 +536,12 @@ fn live(claim: &Option<Claim>, now_ms: u64, claim_ms: u64) -> bool {
     claim
         .as_ref()
         .is_some_and(|c| c.until_ms > now_ms && c.until_ms <= now_ms.saturating_add(claim_ms))
+}
+
+/// Whether the claim is `tab`'s request (not its beacon): one copy for `next_batch` and
+/// `on_result`.
+fn requested_by(claim: &Option<Claim>, tab: &str) -> bool {
+    claim.as_ref().is_some_and(|c| c.tab == tab && !c.beacon)
 }
 
 /// Whether `json` looks like one JSON object (`{...}`).
