@@ -296,10 +296,10 @@ impl Outbox {
         if self.backing_off(now_ms) {
             return None;
         }
-        let busy = self.events.iter().any(|e| {
-            self.live(&e.claim, now_ms)
-                && e.claim.as_ref().is_some_and(|c| c.tab == tab && !c.beacon)
-        });
+        let busy = self
+            .events
+            .iter()
+            .any(|e| self.live(&e.claim, now_ms) && requested_by(&e.claim, tab));
         if busy {
             return None;
         }
@@ -425,7 +425,7 @@ impl Outbox {
             };
         }
         for e in &mut self.events {
-            if ids.contains(&e.id) && e.claim.as_ref().is_some_and(|c| c.tab == tab && !c.beacon) {
+            if ids.contains(&e.id) && requested_by(&e.claim, tab) {
                 e.claim = None;
             }
         }
@@ -440,9 +440,7 @@ impl Outbox {
     /// Storage form: a header line `o1 <dropped> <attempts> <retry_at>` and one line per event,
     /// `<id> <claiming tab, =tab for a beacon claim, or -> <claim until> <json>`.
     pub fn encode(&self) -> String {
-        let size: usize = self.events.iter().map(|e| e.json.len() + 64).sum();
-        let mut out = String::with_capacity(size + 32);
-        out.push_str("o1 ");
+        let mut out = String::from("o1 ");
         push_u64(&mut out, u64::from(self.dropped));
         out.push(' ');
         push_u64(&mut out, u64::from(self.attempts));
@@ -540,6 +538,12 @@ fn live(claim: &Option<Claim>, now_ms: u64, claim_ms: u64) -> bool {
         .is_some_and(|c| c.until_ms > now_ms && c.until_ms <= now_ms.saturating_add(claim_ms))
 }
 
+/// Whether the claim is `tab`'s request (not its beacon): one copy for `next_batch` and
+/// `on_result`.
+fn requested_by(claim: &Option<Claim>, tab: &str) -> bool {
+    claim.as_ref().is_some_and(|c| c.tab == tab && !c.beacon)
+}
+
 /// Whether `json` looks like one JSON object (`{...}`).
 fn is_object(json: &str) -> bool {
     // Byte checks: `starts_with(char)` encodes the char to UTF-8 first.
@@ -582,33 +586,20 @@ pub fn parse_retry_after(header: &str) -> Option<u32> {
 /// in lowercase 8-4-4-4-12 hex. 74 of the 80 random bits are used. Time-ordered ids keep the
 /// collector's index compact.
 pub fn uuid_v7(unix_ms: u64, random: &[u8; 10]) -> String {
-    // Byte by byte at constant indices: `copy_from_slice` would bring its length check.
-    let t = unix_ms.to_be_bytes();
-    let r = random;
-    let b = [
-        t[2],
-        t[3],
-        t[4],
-        t[5],
-        t[6],
-        t[7],
-        0x70 | (r[0] & 0x0f), // version 7 + 4 bits of rand_a
-        r[1],
-        0x80 | (r[2] & 0x3f), // variant 0b10 + 6 bits of rand_b
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-    ];
+    // One loop over the 16 bytes (no array of them built first): 6 of the timestamp, then the
+    // random bytes with the version and variant bits set.
     let mut out = String::with_capacity(36);
-    for (i, byte) in b.iter().enumerate() {
+    for i in 0..16 {
         if matches!(i, 4 | 6 | 8 | 10) {
             out.push('-');
         }
-        push_hex_byte(&mut out, *byte);
+        let byte = match i {
+            0..=5 => (unix_ms >> (40 - 8 * i)) as u8,
+            6 => 0x70 | (random[0] & 0x0f), // version 7 + 4 bits of rand_a
+            8 => 0x80 | (random[2] & 0x3f), // variant 0b10 + 6 bits of rand_b
+            _ => random[i - 6],
+        };
+        push_hex_byte(&mut out, byte);
     }
     out
 }

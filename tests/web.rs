@@ -131,10 +131,10 @@ fn attribution_persists_in_storage_across_pages() {
     let later = core("https://example.com/pricing");
     assert_eq!(later.number(None).as_deref(), Some("+81399990001"));
     assert_eq!(
-        later.number(Some("0312345678".into())).as_deref(),
+        later.number(Some("0312345678")).as_deref(),
         Some("+81399990001")
     );
-    assert_eq!(later.number(Some("06-0000-0000".into())), None);
+    assert_eq!(later.number(Some("06-0000-0000")), None);
 }
 
 #[wasm_bindgen_test]

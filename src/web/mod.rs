@@ -292,7 +292,7 @@ impl Core {
             op::START_LEAD => self.start_lead(),
             op::DROP_PARAM => self.drop_param(),
             op::SWAP => Some(self.swap(args)),
-            op::NUMBER => self.number(Some(arg()).filter(|t| !t.is_empty()).map(String::from)),
+            op::NUMBER => self.number(Some(arg()).filter(|t| !t.is_empty())),
             op::TRACK => {
                 let (name, props) = (arg(), arg());
                 self.track(name, props);
@@ -541,11 +541,11 @@ impl Core {
 
     /// The tracking number for `target` (any format of one of the site's numbers; the first
     /// when absent) in E.164, or the site's own number when this visit is not tracked.
-    pub fn number(&self, target: Option<String>) -> Option<String> {
+    pub fn number(&self, target: Option<&str>) -> Option<String> {
         let i = match target {
             None => 0,
             Some(t) => {
-                let n = PhoneNumber::parse(&t, self.config.region).ok()?;
+                let n = PhoneNumber::parse(t, self.config.region).ok()?;
                 self.config.targets.iter().position(|x| x.number == n)?
             }
         };
@@ -701,6 +701,12 @@ impl Core {
     }
 }
 
+/// A stored queue, with the snippet's limits: one place builds them (`Limits` is ten numbers).
+#[inline(never)]
+fn decode_outbox(text: &str) -> Outbox {
+    Outbox::decode(text, Limits::default())
+}
+
 /// A tab that has not said it is alive for this long has closed, crashed or been frozen: its
 /// queue is taken over by a live tab.
 const TAB_GONE_MS: u64 = 10_000;
@@ -716,10 +722,7 @@ impl Core {
     }
 
     fn load_outbox(&self) -> Outbox {
-        Outbox::decode(
-            &store_get(&self.outbox_key()).unwrap_or_default(),
-            Limits::default(),
-        )
+        decode_outbox(&store_get(&self.outbox_key()).unwrap_or_default())
     }
 
     fn save_outbox(&self, ob: &Outbox) {
@@ -754,7 +757,7 @@ impl Core {
                 continue;
             }
             if let Some(text) = store_get(key) {
-                ob.absorb(Outbox::decode(&text, Limits::default()));
+                ob.absorb(decode_outbox(&text));
             }
             store_remove(key);
             store_remove(&alive_key);
@@ -794,7 +797,7 @@ impl Core {
 
     /// Queues an event of `kind` with type-specific `data` (a JSON object text, or empty);
     /// returns its id. Nothing is queued without permission or a collector.
-    fn record(&mut self, kind: &str, data: &str) -> String {
+    fn record(&self, kind: &str, data: &str) -> String {
         let id = new_id();
         if !self.allowed || !self.collector {
             return id;

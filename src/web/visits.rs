@@ -147,13 +147,12 @@ impl Core {
             revisits: self.visits.session.revisits,
             source: (!self.touch.rule.is_empty()).then_some(self.touch.rule.as_str()),
         };
-        // The trigger list is taken out of the config while its names are in use, so `record`
-        // (which needs `&mut self`) can run without copying each name into a `String`.
-        let triggers = core::mem::take(&mut self.config.triggers);
-        let fired = self
-            .visits
-            .triggers
-            .evaluate(&triggers, &facts, &mut self.visits.session);
+        // `record` only reads `self`, so the fired names can borrow the config while events
+        // are recorded (no copies, no taking the list out and putting it back).
+        let fired =
+            self.visits
+                .triggers
+                .evaluate(&self.config.triggers, &facts, &mut self.visits.session);
         let mut out = String::new();
         if !fired.is_empty() {
             self.visits.touch(now_ms(), true);
@@ -173,7 +172,6 @@ impl Core {
             }
             out.push(']');
         }
-        self.config.triggers = triggers;
         out
     }
 }
