@@ -9,11 +9,14 @@
 //   `__wbindgen_free(ptr, len, 1)`;
 // - the `host` import gets its two strings as pointer and length (the wasm's, only read here)
 //   and writes its `Option<String>` answer as pointer and length at the address it is given.
-// scripts/build-snippet.sh checks the imports and exports (scripts/check-abi.mjs), then has
-// wasm-opt shorten their names; the W_ constants are those short names, given by esbuild
-// `--define`s (W_CALL for `call`, W_WBG_HOST for `__wbg_host_<hash>`, ...).
-/* global W_MODULE, W_WBG_HOST, W_WBG_NUM, W_WBINDGEN_INIT_EXTERNREF_TABLE, W_MEMORY, W_CALL,
-   W_START, W_WBINDGEN_MALLOC, W_WBINDGEN_FREE, W_WBINDGEN_START, W_WBINDGEN_EXTERNREFS */
+// wasm-bindgen's table of JS values and its start function (which fills the table's reserved
+// slots) are not used: the snippet passes no JS objects, so nothing in the wasm reads that
+// table, and the build removes both. scripts/build-snippet.sh checks the imports and exports
+// (scripts/check-abi.mjs), removes what the glue does not call, then has wasm-opt shorten the
+// names; the W_ constants are those short names, given by esbuild `--define`s (W_CALL for
+// `call`, W_WBG_HOST for `__wbg_host_<hash>`, ...).
+/* global W_MODULE, W_WBG_HOST, W_WBG_NUM, W_MEMORY, W_CALL, W_START, W_WBINDGEN_MALLOC,
+   W_WBINDGEN_FREE */
 import { host, num } from './browser.js';
 
 let x; // the instance's exports
@@ -50,23 +53,16 @@ const IMPORTS = {
       new Int32Array(x[W_MEMORY].buffer, ret >>> 0, 2).set([p, n]);
     },
     [W_WBG_NUM]: num,
-    // wasm-bindgen's table of JS values: its reserved slots (the snippet passes no JS objects).
-    [W_WBINDGEN_INIT_EXTERNREF_TABLE]() {
-      const t = x[W_WBINDGEN_EXTERNREFS];
-      t.set(0); // a missing value is undefined
-      [undefined, null, true, false].forEach((v, i) => t.set(1024 + i, v));
-    },
   },
 };
 
-/** Instantiates (streaming when the server says application/wasm) and starts the wasm. */
+/** Instantiates the wasm (streaming when the server says application/wasm). */
 export default async function init(response) {
   // The loader's fetch has already turned an HTTP error into its message.
   const r = await response;
   const { instance } = await WebAssembly.instantiateStreaming(r.clone(), IMPORTS)
     .catch(() => r.arrayBuffer().then((b) => WebAssembly.instantiate(b, IMPORTS)));
   x = instance.exports;
-  x[W_WBINDGEN_START]();
 }
 
 /** `start(config, collector, page, signals)`: the error, or undefined. */
