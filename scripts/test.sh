@@ -57,7 +57,7 @@ step wasm-tests wasm-pack test --headless --chrome --mode no-install -- --featur
 step e2e node --test --test-concurrency=2 tests/e2e/
 # The 40,960 B budget is not met yet (see README, "Size"): CI holds the line at a ratchet just
 # above today's figure so the snippet cannot grow back; lower it as the size comes down.
-SIZE_RATCHET=42500
+SIZE_RATCHET=42300
 step size node scripts/size-report.mjs --ratchet "$SIZE_RATCHET"
 cat "$LOG_DIR/size.log" 2>/dev/null | sed 's/^/    /'
 
