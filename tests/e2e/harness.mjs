@@ -8,7 +8,9 @@ import { after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = process.env.RINGTRAIL_BIN || join(ROOT, 'target/debug/ringtrail');
+// The collector binary: RINGTRAIL_BIN, else cargo's debug build (in CARGO_TARGET_DIR when set).
+const BIN = process.env.RINGTRAIL_BIN ||
+  join(resolve(ROOT, process.env.CARGO_TARGET_DIR || 'target'), 'debug/ringtrail');
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
