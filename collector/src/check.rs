@@ -45,6 +45,13 @@ pub fn check(name: &str, text: &str) -> CheckReport {
     }
 }
 
+/// The config compiled for the snippet, as the JSON string `GET /v1/config/{site}` serves and
+/// `ringtrail compile` prints: its U+001F separators are written `\u001f`, so it can be pasted
+/// into HTML too.
+pub fn compiled_json(config: &Config) -> String {
+    Value::String(config.compile()).to_string()
+}
+
 /// The one line a browser logs for a config that does not validate: the first error with its
 /// JSON path and hint, and how many more `ringtrail check` would print.
 pub fn snippet_error(errors: &[ConfigError]) -> String {

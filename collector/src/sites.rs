@@ -23,9 +23,9 @@ pub struct SiteConfig {
     pub site: String,
     /// The file it came from.
     pub path: PathBuf,
-    /// The config compiled for the snippet ([`Config::compile`]), served at
-    /// `GET /v1/config/{site}`.
-    pub compiled: Arc<str>,
+    /// The config compiled for the snippet, as the JSON string `GET /v1/config/{site}` serves
+    /// ([`crate::check::compiled_json`]): made once, at load.
+    pub compiled_json: Arc<str>,
     /// The validated config.
     pub config: Arc<Config>,
 }
@@ -143,7 +143,7 @@ impl Sites {
             SiteConfig {
                 site: site.to_owned(),
                 path: PathBuf::new(),
-                compiled: config.compile().into(),
+                compiled_json: crate::check::compiled_json(&config).into(),
                 config: Arc::new(config),
             },
         );
@@ -224,7 +224,7 @@ fn parse_config(path: &Path, text: &str) -> Result<SiteConfig, SitesError> {
     Ok(SiteConfig {
         site: config.site.clone(),
         path: path.to_owned(),
-        compiled: config.compile().into(),
+        compiled_json: crate::check::compiled_json(&config).into(),
         config: Arc::new(config),
     })
 }

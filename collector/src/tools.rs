@@ -110,7 +110,7 @@ pub struct CompileArgs {
 pub fn run_compile(args: &CompileArgs) -> ExitCode {
     match load_valid(&args.config) {
         Some(config) => {
-            println!("{}", Value::String(config.compile()));
+            println!("{}", check::compiled_json(&config));
             ExitCode::SUCCESS
         }
         None => ExitCode::FAILURE,

@@ -43,7 +43,7 @@ pub async fn get_config(
             (header::CONTENT_TYPE, "application/json"),
             (header::CACHE_CONTROL, CONFIG_CACHE_CONTROL),
         ],
-        Value::String(config.compiled.to_string()).to_string(),
+        config.compiled_json.to_string(),
     ))
 }
 
