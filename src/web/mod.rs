@@ -181,7 +181,8 @@ pub fn call(op: u8, args: &str, n: u32, m: u32) -> Option<String> {
 }
 
 impl Core {
-    /// Reads the compiled config (see [`crate::compiled`]) and decides this visit's source, numbers, session and privacy.
+    /// Reads the compiled config (see [`crate::compiled`]) and decides this visit's source,
+    /// numbers, session and privacy.
     /// `page` is `href`, `referrer` and `host` joined by U+001F, like [`Core::call`]'s strings
     /// (each string parameter costs its own glue).
     ///
@@ -471,7 +472,7 @@ impl Core {
     /// `"Call \u{1f}03-1234-5678\u{1e}Fax 0120-111-222\u{1d}href\u{1f}tel:0312345678"`: two
     /// runs (of two pieces and one) and a tel: link.
     pub fn swap(&mut self, input: &str) -> String {
-        let (runs_in, attrs_in) = crate::url::cut(input, 0x1d);
+        let (runs_in, attrs_in) = url::cut(input, 0x1d);
         let choices: Vec<Option<(&str, &PhoneNumber)>> = self
             .numbers
             .iter()
@@ -512,7 +513,7 @@ impl Core {
         }
         let mut attrs = String::from("[");
         for (i, it) in url::split_on(attrs_in, 0x1e).enumerate() {
-            let (name, value) = crate::url::cut(it, 0x1f);
+            let (name, value) = url::cut(it, 0x1f);
             let new = if name == "href" {
                 crate::phone::tel_href(value, &self.finder, &choices)
             } else {
@@ -592,7 +593,7 @@ impl Core {
         if !was {
             // This page view was not recorded while we waited for consent.
             let href = page_href();
-            let path = crate::url::split(&href).path.to_string();
+            let path = url::split(&href).path.to_string();
             self.consent_page_view(if path.is_empty() { "/" } else { &path });
         }
     }
@@ -751,7 +752,7 @@ impl Core {
             let mut alive_key = String::from("alive:");
             alive_key.push_str(tab);
             let seen = store_get(&alive_key)
-                .and_then(|v| crate::url::parse_u64(&v))
+                .and_then(|v| url::parse_u64(&v))
                 .unwrap_or(0);
             if now.saturating_sub(seen) < TAB_GONE_MS {
                 continue;
