@@ -383,24 +383,50 @@ fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
     })
 }
 
-const K: [u32; 64] = [
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-];
+/// The next prime after `n`, by trial division: SHA-256's constants come from the first 64
+/// primes (up to 311), so this stays tiny and fast.
+fn next_prime(mut n: u32) -> u32 {
+    n += 1;
+    while (2..n).any(|d| n % d == 0) {
+        n += 1;
+    }
+    n
+}
+
+/// The first 32 bits of the fractional part of the `degree`-th root of `n`: SHA-256's constants
+/// (FIPS 180-4 §4.2.2, §5.3.3), computed instead of stored, because the table of 72 random
+/// words was 288 bytes gzip cannot shrink (this code is about 250 B smaller in the gzipped
+/// wasm). Newton's method with only `+ * /`, which are IEEE-exact in wasm and natively alike
+/// (`f64::sqrt` is not in `core`): it ends within an ulp of the root, 2^-50 for roots under 8,
+/// far finer than the 2^-32 kept; the tests check every constant against the published tables.
+fn root_fraction_bits(n: u32, degree: u32) -> u32 {
+    let n = f64::from(n);
+    let d = f64::from(degree);
+    let mut x = n;
+    // From x = n (above the root) each step shrinks x by at least a third until it nears the
+    // root, then converges quadratically: for the primes up to 311, x stops changing (or
+    // alternates between two neighbouring floats) by the 15th step; 24 leave a margin.
+    for _ in 0..24 {
+        let mut quotient = n;
+        for _ in 1..degree {
+            quotient /= x;
+        }
+        x = ((d - 1.0) * x + quotient) / d;
+    }
+    // The low 32 bits of x * 2^32 are the fraction's first 32 bits.
+    (x * 4_294_967_296.0) as u64 as u32
+}
 
 /// SHA-256 (FIPS 180-4) of `data`. A compact implementation: lead values are a few dozen bytes,
 /// so speed does not matter and the `sha2` crate's size does.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut h: [u32; 8] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-        0x5be0cd19,
-    ];
+    // The initial hash value: square roots of the first 8 primes.
+    let mut h = [0u32; 8];
+    let mut prime = 1;
+    for x in &mut h {
+        prime = next_prime(prime);
+        *x = root_fraction_bits(prime, 2);
+    }
     // The padded message, one byte at a time: the data, 0x80, zeros, and the length in bits
     // (big-endian) in the last two words of the last block. Each byte is shifted into its
     // big-endian word of the block (four shifts push out the last block's word): no byte
@@ -434,10 +460,15 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// One 64-byte block of SHA-256, its 16 words in `w`. The message schedule is computed in
 /// place: round `i` (from 16 on) overwrites the word of round `i - 16`, which no later round
-/// reads.
+/// reads. The round constants are computed as the rounds go, again for each block (tens of
+/// µs): lead values are one block, and computing them once into an array cost 40 B more.
 fn compress(h: &mut [u32; 8], w: &mut [u32; 16]) {
     let mut s = *h;
-    for (i, k) in K.iter().enumerate() {
+    // Round i's constant: the cube root of the i-th prime.
+    let mut prime = 1;
+    for i in 0..64 {
+        prime = next_prime(prime);
+        let k = root_fraction_bits(prime, 3);
         if i >= 16 {
             let w15 = w[(i + 1) % 16];
             let w2 = w[(i + 14) % 16];
@@ -454,7 +485,7 @@ fn compress(h: &mut [u32; 8], w: &mut [u32; 16]) {
         let t1 = hh
             .wrapping_add(s1)
             .wrapping_add(ch)
-            .wrapping_add(*k)
+            .wrapping_add(k)
             .wrapping_add(w[i % 16]);
         let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
         let maj = (a & b) ^ (a & c) ^ (b & c);
@@ -638,6 +669,42 @@ mod tests {
             a(1_000_000),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
         );
+    }
+
+    #[test]
+    fn sha256_constants_are_the_published_tables() {
+        // The published tables, FIPS 180-4 §4.2.2 (K) and §5.3.3 (H).
+        const K: [u32; 64] = [
+            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+            0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+            0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+            0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+            0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+            0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+            0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+            0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+            0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+            0xc67178f2,
+        ];
+        const H: [u32; 8] = [
+            0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+            0x5be0cd19,
+        ];
+        let mut prime = 1;
+        let primes: Vec<u32> = (0..64)
+            .map(|_| {
+                prime = next_prime(prime);
+                prime
+            })
+            .collect();
+        assert_eq!(primes[63], 311);
+        let h: Vec<u32> = primes[..8]
+            .iter()
+            .map(|&p| root_fraction_bits(p, 2))
+            .collect();
+        let k: Vec<u32> = primes.iter().map(|&p| root_fraction_bits(p, 3)).collect();
+        assert_eq!(h, H);
+        assert_eq!(k, K);
     }
 
     #[test]
