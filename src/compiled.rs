@@ -8,8 +8,8 @@
 //! triggers) are the same code in the browser, the collector and the CLI.
 //!
 //! ```text
-//! rt1 ␟ site ␟ region ␟ targets ␟ pools ␟ sources ␟ default ␟ attribution ␟ noswap ␟ triggers
-//!     ␟ leads ␟ privacy ␟ tracking ␟ end
+//! rt2 ␟ site ␟ region ␟ targets ␟ pools ␟ sources ␟ referrer_groups ␟ default ␟ attribution
+//!     ␟ noswap ␟ triggers ␟ leads ␟ privacy ␟ tracking ␟ end
 //! ```
 //! A list is its length, then its items; an absent optional value is an empty string; numbers
 //! are decimal; flags and two-way choices are `0`/`1`. Phone numbers travel as written and are
@@ -27,7 +27,7 @@ use crate::phone::{PhoneNumber, Region};
 use crate::prelude::*;
 
 /// The first field: the format's version. A snippet refuses any other.
-pub const VERSION: &str = "rt1";
+pub const VERSION: &str = "rt2";
 /// The last field: a text cut short is refused.
 const END: &str = "end";
 const SEP: char = '\u{1f}';
@@ -39,7 +39,7 @@ impl Config {
     /// ```
     /// use ringtrail::config::Config;
     /// let c = Config::from_json(r#"{"site": "demo", "region": "JP", "targets": ["03-1234-5678"]}"#).unwrap();
-    /// assert!(c.compile().starts_with("rt1\u{1f}demo\u{1f}JP\u{1f}1\u{1f}03-1234-5678\u{1f}"));
+    /// assert!(c.compile().starts_with("rt2\u{1f}demo\u{1f}JP\u{1f}1\u{1f}03-1234-5678\u{1f}"));
     /// assert_eq!(Config::decode(&c.compile()), Some(c));
     /// ```
     pub fn compile(&self) -> String {
@@ -79,6 +79,7 @@ impl Config {
             }
             w.numbers(&r.numbers);
         }
+        w.s(&self.referrer_groups);
         match &self.default {
             Some(map) => {
                 w.s("1");
@@ -161,6 +162,7 @@ impl Config {
             },
             numbers: r.numbers(region, targets.len()),
         });
+        let referrer_groups = r.string();
         let default = r.flag().then(|| r.numbers(region, targets.len()));
         let attribution = Attribution {
             model: match r.flag() {
@@ -220,6 +222,7 @@ impl Config {
             region,
             targets,
             sources,
+            referrer_groups,
             default,
             pools,
             attribution,
@@ -457,6 +460,25 @@ mod tests {
     }
 
     #[test]
+    fn the_group_table_travels_only_for_referrer_group_rules() {
+        let full = Config::from_json(FULL).unwrap();
+        assert!(full
+            .sources
+            .iter()
+            .any(|r| !r.matcher.referrer_group.is_empty()));
+        assert_eq!(full.referrer_groups, crate::source::GROUP_TABLE);
+        assert!(full.compile().contains(crate::source::GROUP_TABLE));
+        let bare = Config::from_json(
+            r#"{"site": "s", "region": "JP", "targets": ["03-1234-5678"],
+            "sources": [{"name": "ads", "match": {"click_id": ["gclid"]},
+                         "numbers": {"03-1234-5678": "03-9999-0000"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(bare.referrer_groups, "");
+        assert!(!bare.compile().contains("google"));
+    }
+
+    #[test]
     fn a_text_cut_short_or_grown_is_refused_whole() {
         for c in configs() {
             let text = c.compile();
@@ -472,7 +494,7 @@ mod tests {
     #[test]
     fn foreign_texts_are_refused() {
         let text = Config::from_json(FULL).unwrap().compile();
-        assert_eq!(Config::decode(&text.replacen("rt1", "rt2", 1)), None);
+        assert_eq!(Config::decode(&text.replacen("rt2", "rt3", 1)), None);
         assert_eq!(Config::decode(r#"{"site": "x"}"#), None);
         assert_eq!(Config::decode(""), None);
         // A target index past the targets, a bad flag, a number that is not a phone number.

@@ -31,6 +31,12 @@ pub struct Config {
     /// Source rules in order; the first that matches the visit wins.
     #[cfg_attr(feature = "schema", schemars(default))]
     pub sources: Vec<SourceRule>,
+    /// How `referrer_group` conditions classify a visit: [`source::GROUP_TABLE`] when a rule
+    /// has one, else empty (the snippet then carries no table). Not written by marketers.
+    ///
+    /// [`source::GROUP_TABLE`]: crate::source::GROUP_TABLE
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub referrer_groups: String,
     /// Numbers for visitors no rule matches; absent: they see the site's own numbers.
     #[cfg_attr(
         feature = "schema",
@@ -1242,11 +1248,17 @@ impl Reader {
         };
         self.leave(len);
 
+        let referrer_groups = if sources.iter().any(|r| !r.matcher.referrer_group.is_empty()) {
+            crate::source::GROUP_TABLE.into()
+        } else {
+            String::new()
+        };
         Config {
             site,
             region: region.unwrap_or(Region::JP),
             targets,
             sources,
+            referrer_groups,
             default,
             pools,
             attribution,

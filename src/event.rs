@@ -27,7 +27,8 @@ pub struct Context<'a> {
     pub touch: Option<&'a Touch>,
 }
 
-/// The `source` object of an event.
+/// The `source` object of an event. Its group (search, social, ...) is not sent: the collector
+/// classifies the fields with [`source::GROUP_TABLE`](crate::source::GROUP_TABLE).
 pub fn source_json(t: &Touch) -> String {
     let mut o = ObjectWriter::new();
     if t.rule.is_empty() {
@@ -42,7 +43,6 @@ pub fn source_json(t: &Touch) -> String {
         .opt_str("utm_content", opt(&t.utm_content))
         .opt_str("click_id", opt(&t.click_id))
         .opt_str("referrer_host", opt(&t.referrer_host))
-        .str("group", t.group.as_str())
         .str("landing", &t.landing_path)
         .num("first_seen", t.at_ms);
     o.finish()
@@ -78,13 +78,11 @@ pub fn event_json(id: &str, kind: &str, ts_ms: u64, ctx: &Context<'_>, data: &st
 mod tests {
     use super::*;
     use crate::json::{parse, Value};
-    use crate::source::Group;
 
     #[test]
     fn event_has_the_collector_fields() {
         let touch = Touch {
             utm_source: "news\"letter".into(),
-            group: Group::Email,
             landing_path: "/lp".into(),
             at_ms: 5,
             rule: "newsletter".into(),
@@ -108,7 +106,7 @@ mod tests {
         let s = v.get("source").unwrap();
         assert_eq!(s.get("name").unwrap().as_str(), Some("newsletter"));
         assert_eq!(s.get("utm_source").unwrap().as_str(), Some("news\"letter"));
-        assert_eq!(s.get("group").unwrap().as_str(), Some("email"));
+        assert!(s.get("group").is_none());
         assert!(s.get("utm_medium").is_none());
     }
 
@@ -117,6 +115,6 @@ mod tests {
         let t = Touch::default();
         let v = parse(&source_json(&t)).unwrap();
         assert_eq!(v.get("name"), Some(&Value::Null));
-        assert_eq!(v.get("group").unwrap().as_str(), Some("direct"));
+        assert_eq!(v.get("landing").unwrap().as_str(), Some(""));
     }
 }

@@ -4,10 +4,12 @@
 //! `location.hostname`, the stored touch and the time.
 //!
 //! # API
-//! - [`Touch`]: one arrival (utm_* values, ad click id, referrer host and [`Group`], landing
+//! - [`Touch`]: one arrival (utm_* values, ad click id, referrer host, landing
 //!   path, time, rule name). [`Touch::from_visit`] reads it from the page URL and referrer;
 //!   [`Touch::encode`] / [`Touch::decode`] store it as a compact string (bad input → `None`).
-//! - [`referrer_group`]: search, social, email, paid, referral or direct.
+//! - [`referrer_group`] / [`Touch::group`]: search, social, email, paid, referral or direct,
+//!   with the [`GROUP_TABLE`] of known medium and host patterns. The collector classifies
+//!   visits with it; the browser carries the table only when a source rule needs it.
 //! - [`resolve`]: the touch to use and store, given the stored one and the [`Attribution`]
 //!   (first/last touch, days). A direct visit (or internal navigation) never replaces a stored
 //!   source; a new ad click always does; a stored touch expires after `days`.
@@ -18,7 +20,7 @@
 //! # Example
 //! ```
 //! use ringtrail::config::{Attribution, SourceMatch, SourceRule};
-//! use ringtrail::source::{attribute, Group, Touch};
+//! use ringtrail::source::{attribute, Group, Touch, GROUP_TABLE};
 //!
 //! let rules = vec![SourceRule {
 //!     name: "google-ads".into(),
@@ -29,14 +31,15 @@
 //! // First page: an ad click. Store `touch.encode()`.
 //! let (touch, rule) = attribute(
 //!     "", "https://example.com/lp?gclid=abc", "https://www.google.com/", "example.com",
-//!     &rules, &Attribution::default(), 1_000,
+//!     &rules, &Attribution::default(), "", 1_000,
 //! );
-//! assert_eq!((touch.group, rule, touch.rule.as_str()), (Group::Paid, Some(0), "google-ads"));
+//! assert_eq!((rule, touch.rule.as_str()), (Some(0), "google-ads"));
+//! assert_eq!(touch.group(GROUP_TABLE), Group::Paid);
 //! let stored = touch.encode();
 //! // Two days later the visitor comes back directly: still the ad click.
 //! let (touch, rule) = attribute(
 //!     &stored, "https://example.com/", "", "example.com",
-//!     &rules, &Attribution::default(), 1_000 + 2 * day,
+//!     &rules, &Attribution::default(), "", 1_000 + 2 * day,
 //! );
 //! assert_eq!((touch.click_value.as_str(), rule), ("abc", Some(0)));
 //! assert_eq!(Touch::decode(&stored).as_ref(), Some(&touch));
@@ -118,8 +121,6 @@ pub struct Touch {
     pub click_value: String,
     /// Referrer host, lowercased; empty for direct visits and internal navigation.
     pub referrer_host: String,
-    /// Referrer group.
-    pub group: Group,
     /// Landing page path, percent-decoded (`/lp/spring`); `/` when the URL has none.
     pub landing_path: String,
     /// When the visitor arrived, ms since the Unix epoch.
@@ -170,12 +171,22 @@ impl Touch {
         if t.landing_path.is_empty() {
             t.landing_path.push('/');
         }
-        t.group = referrer_group(&t.referrer_host, &t.utm_medium, !t.click_id.is_empty());
-        if t.group == Group::Direct && (!t.utm_source.is_empty() || !t.utm_campaign.is_empty()) {
-            // Tagged but with no medium or referrer we know: a campaign all the same.
-            t.group = Group::Referral;
-        }
         t
+    }
+
+    /// The touch's [`Group`] with `table` (written like [`GROUP_TABLE`]): see
+    /// [`referrer_group`]; a touch tagged with `utm_*` but no medium or referrer is `referral`
+    /// (a campaign all the same).
+    pub fn group(&self, table: &str) -> Group {
+        match referrer_group(
+            &self.referrer_host,
+            &self.utm_medium,
+            !self.click_id.is_empty(),
+            table,
+        ) {
+            Group::Direct if !self.is_direct() => Group::Referral,
+            g => g,
+        }
     }
 
     /// The text fields in encoding order (see [`Touch::encode`]).
@@ -213,25 +224,23 @@ impl Touch {
     /// True when this touch says nothing about a source: no referrer (or internal), no tags,
     /// no click id. Such a touch never replaces a stored one.
     pub fn is_direct(&self) -> bool {
-        self.group == Group::Direct
-            && (self.utm_source.len()
-                | self.utm_medium.len()
-                | self.utm_campaign.len()
-                | self.utm_term.len()
-                | self.utm_content.len()
-                | self.click_id.len())
-                == 0
+        (self.referrer_host.len()
+            | self.utm_source.len()
+            | self.utm_medium.len()
+            | self.utm_campaign.len()
+            | self.utm_term.len()
+            | self.utm_content.len()
+            | self.click_id.len())
+            == 0
     }
 
-    /// A compact string for storage: `1|at_ms|group|utm_source|utm_medium|utm_campaign|
-    /// utm_term|utm_content|click_id|click_value|referrer_host|landing_path|rule`, with `%`
-    /// and `|` in values written `%25` and `%7C`.
+    /// A compact string for storage: `2|at_ms|utm_source|utm_medium|utm_campaign|utm_term|
+    /// utm_content|click_id|click_value|referrer_host|landing_path|rule`, with `%` and `|` in
+    /// values written `%25` and `%7C`. (Version 1 also stored the group; it is read no more.)
     pub fn encode(&self) -> String {
         let mut out = String::from(ENCODING_VERSION);
         out.push('|');
         push_u64(&mut out, self.at_ms);
-        out.push('|');
-        out.push_str(self.group.as_str());
         for f in self.texts() {
             out.push('|');
             url::push_escaped(&mut out, f, |b| match b {
@@ -244,16 +253,14 @@ impl Touch {
     }
 
     /// Reads a string written by [`Touch::encode`]. Anything else (another version, a field
-    /// missing or extra, a bad number or group, an unknown click id) is `None`, never a panic.
+    /// missing or extra, a bad number, an unknown click id) is `None`, never a panic.
     pub fn decode(s: &str) -> Option<Touch> {
         let mut it = url::split_on(s, b'|');
         if it.next()? != ENCODING_VERSION {
             return None;
         }
         let at_ms = url::parse_u64(it.next()?)?;
-        let group = Group::parse(it.next()?)?;
         let mut t = Touch {
-            group,
             at_ms,
             ..Touch::default()
         };
@@ -267,7 +274,7 @@ impl Touch {
     }
 }
 
-const ENCODING_VERSION: &str = "1";
+const ENCODING_VERSION: &str = "2";
 
 /// `s` cut to at most [`MAX_FIELD`] bytes at a character boundary.
 fn bounded(mut s: String) -> String {
@@ -306,86 +313,68 @@ fn same_site(referrer_host: &str, site_host: &str) -> bool {
     !r.is_empty() && r.eq_ignore_ascii_case(bare_host(site_host))
 }
 
-/// A table of patterns by group: each group's patterns, comma-separated, in match order.
-type GroupTable = [(Group, &'static [u8])];
-
-/// `utm_medium` patterns → group, checked before the referrer host (explicit tags win).
-const MEDIUM_GROUPS: &GroupTable = &[
-    (
-        Group::Paid,
-        b"cpc,ppc,cpm,cpv,cpa,paid*,display,banner,retargeting",
-    ),
-    (Group::Email, b"email,e-mail,e_mail,e mail,mail,newsletter*"),
-    (Group::Social, b"social*,sm,sns"),
-    (Group::Search, b"organic"),
-];
-
-/// Referrer host patterns → group, first match wins (matched with [`host_pattern_matches`]:
-/// `*.x.com` also matches `x.com`, and a leading `www.` in the host is optional).
+/// How referrers are classified, in match order: `;`-separated entries `medium:<group>=<patterns>`
+/// (matched against `utm_medium` with [`pattern_matches`]; explicit tags win, so they come
+/// first) and `host:<group>=<patterns>` (matched against the referrer host with
+/// [`host_pattern_matches`]: `*.x.com` also matches `x.com`, a leading `www.` is optional).
 /// Android apps send `android-app://<package>/` as referrer; their package is the host.
-const HOST_GROUPS: &GroupTable = &[
+///
+/// The collector classifies every visit with it for reports. The browser needs it only for
+/// source rules that match on `referrer_group`: [`Config::from_json`](crate::config::Config)
+/// then puts it in the config (`referrer_groups`), and the snippet ships none of it otherwise.
+pub const GROUP_TABLE: &str = concat!(
+    "medium:paid=cpc,ppc,cpm,cpv,cpa,paid*,display,banner,retargeting;",
+    "medium:email=email,e-mail,e_mail,e mail,mail,newsletter*;",
+    "medium:social=social*,sm,sns;",
+    "medium:search=organic;",
     // Ad servers.
-    (
-        Group::Paid,
-        b"*.googleadservices.com,*.doubleclick.net,*.googlesyndication.com",
-    ),
+    "host:paid=*.googleadservices.com,*.doubleclick.net,*.googlesyndication.com;",
     // Search engines.
-    (
-        Group::Search,
-        b"google.*,com.google.android.googlequicksearchbox,*.bing.com,search.yahoo.*,\
-          *.search.yahoo.*,search.naver.com,*.search.naver.com,duckduckgo.com,*.baidu.com,\
-          yandex.*,ya.ru,ecosia.org,search.brave.com,startpage.com,*.qwant.com,*.ask.com,\
-          search.daum.net,*.seznam.cz,go.mail.ru,*.sogou.com,*.so.com,coccoc.com,kagi.com",
-    ),
+    "host:search=google.*,com.google.android.googlequicksearchbox,*.bing.com,search.yahoo.*,",
+    "*.search.yahoo.*,search.naver.com,*.search.naver.com,duckduckgo.com,*.baidu.com,",
+    "yandex.*,ya.ru,ecosia.org,search.brave.com,startpage.com,*.qwant.com,*.ask.com,",
+    "search.daum.net,*.seznam.cz,go.mail.ru,*.sogou.com,*.so.com,coccoc.com,kagi.com;",
     // Webmail and mail apps.
-    (
-        Group::Email,
-        b"*.mail.*,*.webmail.*,outlook.live.com,outlook.office.com,outlook.office365.com,\
-          com.google.android.gm,com.microsoft.office.outlook,\
-          com.yahoo.mobile.client.android.mail",
-    ),
+    "host:email=*.mail.*,*.webmail.*,outlook.live.com,outlook.office.com,outlook.office365.com,",
+    "com.google.android.gm,com.microsoft.office.outlook,com.yahoo.mobile.client.android.mail;",
     // Social networks, video and messaging.
-    (
-        Group::Social,
-        b"*.facebook.com,fb.me,com.facebook.*,*.instagram.com,com.instagram.android,t.co,\
-          *.twitter.com,x.com,com.twitter.android,*.linkedin.com,lnkd.in,com.linkedin.android,\
-          *.tiktok.com,com.zhiliaoapp.musically,*.youtube.com,youtu.be,\
-          com.google.android.youtube,*.line.me,jp.naver.line.android,blog.naver.com,\
-          cafe.naver.com,*.pinterest.*,*.reddit.com,*.threads.net,bsky.app,*.ameblo.jp,\
-          *.vk.com",
-    ),
-];
-
-/// The group of the first pattern in `table` that `matcher` accepts for `value`.
-fn table_group(
-    table: &GroupTable,
-    matcher: fn(&[u8], &[u8]) -> bool,
-    value: &str,
-) -> Option<Group> {
-    table
-        .iter()
-        .find(|(_, list)| {
-            list.split(|&b| b == b',')
-                .any(|p| matcher(p, value.as_bytes()))
-        })
-        .map(|&(g, _)| g)
-}
+    "host:social=*.facebook.com,fb.me,com.facebook.*,*.instagram.com,com.instagram.android,t.co,",
+    "*.twitter.com,x.com,com.twitter.android,*.linkedin.com,lnkd.in,com.linkedin.android,",
+    "*.tiktok.com,com.zhiliaoapp.musically,*.youtube.com,youtu.be,",
+    "com.google.android.youtube,*.line.me,jp.naver.line.android,blog.naver.com,",
+    "cafe.naver.com,*.pinterest.*,*.reddit.com,*.threads.net,bsky.app,*.ameblo.jp,*.vk.com",
+);
 
 /// The group of an arrival, from the referrer host (lowercased, as [`url::host`] gives it),
-/// `utm_medium` and whether an ad click id was present. In order: a click id or a paid
-/// medium is `paid`; an email/social/organic medium gives its group; then the referrer host
-/// tables (ad servers, search engines incl. Google, Bing, Yahoo! JAPAN, Naver, DuckDuckGo,
-/// Baidu, Yandex, Ecosia; webmail; social incl. Facebook, Instagram, X/t.co, LinkedIn, TikTok,
-/// YouTube, LINE); any other referrer or medium is `referral`; nothing is `direct`.
-pub fn referrer_group(host: &str, utm_medium: &str, has_click_id: bool) -> Group {
+/// `utm_medium` and whether an ad click id was present, with `table` (written like
+/// [`GROUP_TABLE`]). In order: a click id is `paid`; no referrer and no medium is `direct`;
+/// then the first entry of `table` that matches (ad servers, search engines incl. Google, Bing,
+/// Yahoo! JAPAN, Naver, DuckDuckGo, Baidu, Yandex, Ecosia; webmail; social incl. Facebook,
+/// Instagram, X/t.co, LinkedIn, TikTok, YouTube, LINE); any other referrer or medium is
+/// `referral`.
+pub fn referrer_group(host: &str, utm_medium: &str, has_click_id: bool, table: &str) -> Group {
     if has_click_id {
         return Group::Paid;
     }
     if host.is_empty() && utm_medium.is_empty() {
         return Group::Direct;
     }
-    table_group(MEDIUM_GROUPS, pattern_bytes, utm_medium)
-        .or_else(|| table_group(HOST_GROUPS, host_pattern_bytes, host))
+    url::split_on(table, b';')
+        .find_map(|entry| {
+            let (head, patterns) = url::cut(entry, b'=');
+            let (kind, group) = url::cut(head, b':');
+            let (matcher, value): (fn(&[u8], &[u8]) -> bool, _) = if kind == "host" {
+                (host_pattern_bytes, host)
+            } else {
+                (pattern_bytes, utm_medium)
+            };
+            patterns
+                .as_bytes()
+                .split(|&b| b == b',')
+                .any(|p| matcher(p, value.as_bytes()))
+                .then(|| Group::parse(group))
+                .flatten()
+        })
         .unwrap_or(Group::Referral)
 }
 
@@ -429,16 +418,25 @@ fn keeps_stored(stored: &Touch, current: &Touch, attribution: &Attribution, now_
 }
 
 /// Index of the first rule whose `match` holds for `touch`; `None` when none does (the
-/// config's `default` numbers apply, or the site's own).
-pub fn match_rule(rules: &[SourceRule], touch: &Touch) -> Option<usize> {
-    rules.iter().position(|r| matches(&r.matcher, touch))
+/// config's `default` numbers apply, or the site's own). `groups` is the table for
+/// `referrer_group` conditions (the config's `referrer_groups`).
+pub fn match_rule(rules: &[SourceRule], touch: &Touch, groups: &str) -> Option<usize> {
+    rules
+        .iter()
+        .position(|r| matches(&r.matcher, touch, groups))
 }
 
 /// True when every condition of `m` holds for `touch`. An empty list is no condition; a list
 /// holds when any pattern matches. An absent value (empty field) matches no pattern, not even
-/// `*`: `utm_source: "*"` means "has a utm_source".
-pub fn matches(m: &SourceMatch, t: &Touch) -> bool {
+/// `*`: `utm_source: "*"` means "has a utm_source". The group is classified with `groups`
+/// only when `m` has a `referrer_group` condition.
+pub fn matches(m: &SourceMatch, t: &Touch, groups: &str) -> bool {
     let f = t.texts();
+    let group = if m.referrer_group.is_empty() {
+        ""
+    } else {
+        t.group(groups).as_str()
+    };
     let conditions: [Condition; 9] = [
         (&m.utm_source, f[0], pattern_matches),
         (&m.utm_medium, f[1], pattern_matches),
@@ -447,7 +445,7 @@ pub fn matches(m: &SourceMatch, t: &Touch) -> bool {
         (&m.utm_content, f[4], pattern_matches),
         (&m.click_id, f[5], pattern_matches),
         (&m.referrer_host, &t.referrer_host, host_pattern_matches),
-        (&m.referrer_group, t.group.as_str(), pattern_matches),
+        (&m.referrer_group, group, pattern_matches),
         (&m.landing_path, &t.landing_path, path_pattern_matches),
     ];
     conditions.iter().all(|&(patterns, value, matcher)| {
@@ -525,6 +523,8 @@ fn host_pattern_bytes(p: &[u8], h: &[u8]) -> bool {
 /// (as written by [`Touch::encode`]; empty or garbage counts as none), matches the rules and
 /// records the winning rule's name in the touch. Store `touch.encode()`; use the index to
 /// pick the rule's numbers (`None`: the config's `default`, or the site's own numbers).
+/// `groups` is the config's `referrer_groups` (see [`match_rule`]).
+#[allow(clippy::too_many_arguments)]
 pub fn attribute(
     stored: &str,
     page_url: &str,
@@ -532,6 +532,7 @@ pub fn attribute(
     site_host: &str,
     rules: &[SourceRule],
     attribution: &Attribution,
+    groups: &str,
     now_ms: u64,
 ) -> (Touch, Option<usize>) {
     let current = Touch::from_visit(page_url, referrer, site_host, now_ms);
@@ -539,7 +540,7 @@ pub fn attribute(
         Some(s) if keeps_stored(&s, &current, attribution, now_ms) => s,
         _ => current,
     };
-    let rule = match_rule(rules, &touch);
+    let rule = match_rule(rules, &touch, groups);
     if let Some(r) = rule.and_then(|i| rules.get(i)) {
         touch.rule.clone_from(&r.name);
     } else {
@@ -673,20 +674,39 @@ mod tests {
         for &(page, referrer, want) in cases {
             let page_url = ["https://www.example.com", page].concat();
             let t = Touch::from_visit(&page_url, referrer, SITE, 7);
-            assert_eq!(t.group, want, "page {page:?}, referrer {referrer:?}: {t:?}");
+            assert_eq!(
+                t.group(GROUP_TABLE),
+                want,
+                "page {page:?}, referrer {referrer:?}: {t:?}"
+            );
         }
     }
 
     #[test]
     fn referrer_group_direct_calls() {
-        assert_eq!(referrer_group("", "", false), Direct);
-        assert_eq!(referrer_group("", "", true), Paid);
-        assert_eq!(referrer_group("www.google.co.jp", "", false), Search);
-        assert_eq!(referrer_group("WWW.GOOGLE.COM", "", false), Search);
-        assert_eq!(referrer_group("www.google.co.jp", "cpc", false), Paid);
-        assert_eq!(referrer_group("l.facebook.com", "email", false), Email);
-        assert_eq!(referrer_group("unknown.example", "", false), Referral);
-        assert_eq!(referrer_group("", "unknown", false), Referral);
+        assert_eq!(referrer_group("", "", false, GROUP_TABLE), Direct);
+        assert_eq!(referrer_group("", "", true, GROUP_TABLE), Paid);
+        assert_eq!(
+            referrer_group("www.google.co.jp", "", false, GROUP_TABLE),
+            Search
+        );
+        assert_eq!(
+            referrer_group("WWW.GOOGLE.COM", "", false, GROUP_TABLE),
+            Search
+        );
+        assert_eq!(
+            referrer_group("www.google.co.jp", "cpc", false, GROUP_TABLE),
+            Paid
+        );
+        assert_eq!(
+            referrer_group("l.facebook.com", "email", false, GROUP_TABLE),
+            Email
+        );
+        assert_eq!(
+            referrer_group("unknown.example", "", false, GROUP_TABLE),
+            Referral
+        );
+        assert_eq!(referrer_group("", "unknown", false, GROUP_TABLE), Referral);
     }
 
     #[test]
@@ -707,7 +727,6 @@ mod tests {
             click_id: "fbclid".into(),
             click_value: "F".into(),
             referrer_host: "www.google.co.jp".into(),
-            group: Paid,
             landing_path: "/lp/春/".into(),
             at_ms: 1234,
             rule: String::new(),
@@ -715,7 +734,10 @@ mod tests {
         assert_eq!(t, want);
 
         let t = Touch::from_visit("https://example.com", "", "example.com:8080", 0);
-        assert_eq!((t.landing_path.as_str(), t.group), ("/", Direct));
+        assert_eq!(
+            (t.landing_path.as_str(), t.group(GROUP_TABLE)),
+            ("/", Direct)
+        );
         assert!(t.is_direct());
 
         let long = ["/?utm_campaign=", &"あ".repeat(400)].concat();
@@ -899,14 +921,14 @@ mod tests {
             );
             let want = if want.is_empty() { None } else { by_name(want) };
             assert_eq!(
-                match_rule(&rules, &t),
+                match_rule(&rules, &t, GROUP_TABLE),
                 want,
                 "page {page:?}, referrer {referrer:?}"
             );
         }
-        assert_eq!(match_rule(&[], &Touch::default()), None);
+        assert_eq!(match_rule(&[], &Touch::default(), ""), None);
         let empty = [rule("all", SourceMatch::default())];
-        assert_eq!(match_rule(&empty, &Touch::default()), Some(0));
+        assert_eq!(match_rule(&empty, &Touch::default(), ""), Some(0));
     }
 
     fn visit(page: &str, referrer: &str, at_ms: u64) -> Touch {
@@ -1024,6 +1046,7 @@ mod tests {
                 "example.com",
                 &rules,
                 &attr,
+                GROUP_TABLE,
                 now,
             )
         };
@@ -1042,7 +1065,10 @@ mod tests {
             (Some(0), "ads", "/x")
         );
         let (t, r) = go("garbage", "/", "", 40);
-        assert_eq!((r, t.rule.as_str(), t.group), (None, "", Direct));
+        assert_eq!(
+            (r, t.rule.as_str(), t.group(GROUP_TABLE)),
+            (None, "", Direct)
+        );
     }
 
     #[test]
@@ -1056,7 +1082,6 @@ mod tests {
             click_id: "li_fat_id".into(),
             click_value: "x=y&z".into(),
             referrer_host: "www.google.co.jp".into(),
-            group: Paid,
             landing_path: "/lp/a|b".into(),
             at_ms: u64::MAX,
             rule: "rule %25 name".into(),
@@ -1073,46 +1098,44 @@ mod tests {
         ];
         for t in touches {
             let s = t.encode();
-            assert_eq!(s.matches('|').count(), 12, "{s}");
+            assert_eq!(s.matches('|').count(), 11, "{s}");
             assert_eq!(Touch::decode(&s), Some(t.clone()), "{s}");
         }
-        assert_eq!(Touch::default().encode(), "1|0|direct||||||||||");
+        assert_eq!(Touch::default().encode(), "2|0||||||||||");
         let t = Touch {
             at_ms: 1234567890,
-            group: Social,
             utm_source: "a|b".into(),
             ..Touch::default()
         };
-        assert_eq!(t.encode(), "1|1234567890|social|a%7Cb|||||||||");
+        assert_eq!(t.encode(), "2|1234567890|a%7Cb|||||||||");
     }
 
     #[test]
     fn decode_garbage() {
-        let good = "1|5|search|s|m|c|t|x|gclid|v|www.google.com|/|r";
+        let good = "2|5|s|m|c|t|x|gclid|v|www.google.com|/|r";
         assert!(Touch::decode(good).is_some());
         let bad = [
             "",
-            "1",
-            "1|",
+            "2",
+            "2|",
             "garbage",
             "{\"utm_source\":\"x\"}",
-            "2|5|search|s|m|c|t|x|gclid|v|www.google.com|/|r", // other version
-            "1|5|search|s|m|c|t|x|gclid|v|www.google.com|/",   // field missing
-            "1|5|search|s|m|c|t|x|gclid|v|www.google.com|/|r|extra",
-            "1|-5|search|s|m|c|t|x|gclid|v|h|/|r",
-            "1| 5|search|s|m|c|t|x|gclid|v|h|/|r",
-            "1||search|s|m|c|t|x|gclid|v|h|/|r",
-            "1|99999999999999999999|search|s|m|c|t|x|gclid|v|h|/|r", // overflow
-            "1|5|Search|s|m|c|t|x|gclid|v|h|/|r",
-            "1|5|nope|s|m|c|t|x|gclid|v|h|/|r",
-            "1|5|search|s|m|c|t|x|evilclid|v|h|/|r",
-            "1|5|search|s|m|c|t|x|gclid|v|h|/|r\u{0}|",
+            "1|5|search|s|m|c|t|x|gclid|v|www.google.com|/|r", // version 1 (stored a group)
+            "3|5|s|m|c|t|x|gclid|v|www.google.com|/|r",        // other version
+            "2|5|s|m|c|t|x|gclid|v|www.google.com|/",          // field missing
+            "2|5|s|m|c|t|x|gclid|v|www.google.com|/|r|extra",
+            "2|-5|s|m|c|t|x|gclid|v|h|/|r",
+            "2| 5|s|m|c|t|x|gclid|v|h|/|r",
+            "2||s|m|c|t|x|gclid|v|h|/|r",
+            "2|99999999999999999999|s|m|c|t|x|gclid|v|h|/|r", // overflow
+            "2|5|s|m|c|t|x|evilclid|v|h|/|r",
+            "2|5|s|m|c|t|x|gclid|v|h|/|r\u{0}|",
         ];
         for s in bad {
             assert_eq!(Touch::decode(s), None, "{s:?}");
         }
         // Odd but harmless escapes decode without panicking.
-        let odd = Touch::decode("1|5|search|%|%zz|%FF|%E3%81|é|||||").unwrap();
+        let odd = Touch::decode("2|5|%|%zz|%FF|%E3%81|é|||||").unwrap();
         assert_eq!(
             (odd.utm_source.as_str(), odd.utm_medium.as_str()),
             ("%", "%zz")

@@ -370,7 +370,8 @@ pub struct PageSeen {
 pub struct Journey {
     /// Pages in order, at most [`MAX_PAGES`] (the latest ones).
     pub pages: Vec<PageSeen>,
-    /// The `source` object of the latest page view that had one.
+    /// The `source` object of the latest page view that had one, with its `group` classified
+    /// ([`crate::event::source_group`]).
     pub source: Option<Value>,
     /// The landing page: the source's `landing` when given, else the first page's URL.
     pub landing_page: Option<String>,
@@ -391,10 +392,15 @@ pub fn journey(raw_page_views: &[String], until: i64) -> Journey {
         })
         .collect();
     views.sort_by_key(|v| v.get("ts").and_then(Value::as_i64).unwrap_or(0));
-    let source = views
-        .iter()
-        .rev()
-        .find_map(|v| v.get("source").filter(|s| s.is_object()).cloned());
+    let source = views.iter().rev().find_map(|v| match v.get("source") {
+        Some(Value::Object(s)) => {
+            let mut s = s.clone();
+            let group = crate::event::source_group(&s).into();
+            s.insert("group".into(), Value::String(group));
+            Some(Value::Object(s))
+        }
+        _ => None,
+    });
     let landing_page = source
         .as_ref()
         .and_then(|s| s.get("landing"))
@@ -603,7 +609,7 @@ mod tests {
             json!({"type": "page_view", "ts": ts, "url": url, "title": "T", "source": source})
                 .to_string()
         };
-        let src = json!({"name": "google-ads", "group": "paid", "landing": "/lp"});
+        let src = json!({"name": "google-ads", "click_id": "gclid", "landing": "/lp"});
         let raw = vec![
             view(NOW - 10_000, "https://demo.example/pricing", src.clone()),
             view(NOW - 20_000, "https://demo.example/lp?gclid=1", src.clone()),
@@ -614,7 +620,9 @@ mod tests {
         assert_eq!(j.pages_viewed, 2);
         assert_eq!(j.pages[0].url, "https://demo.example/lp?gclid=1");
         assert_eq!(j.pages[1].url, "https://demo.example/pricing");
-        assert_eq!(j.source, Some(src));
+        let mut classified = src.clone();
+        classified["group"] = json!("paid");
+        assert_eq!(j.source, Some(classified));
         assert_eq!(j.landing_page.as_deref(), Some("/lp"));
         let j = journey(&[view(NOW, "https://demo.example/a", Value::Null)], NOW);
         assert_eq!(j.source, None);

@@ -106,6 +106,7 @@ pub fn preview(config: &Config, url: &str, referrer: &str, now_ms: u64) -> Strin
         &host,
         &config.sources,
         &config.attribution,
+        &config.referrer_groups,
         now_ms,
     );
     let mut out = String::new();
@@ -113,7 +114,10 @@ pub fn preview(config: &Config, url: &str, referrer: &str, now_ms: u64) -> Strin
     if !referrer.is_empty() {
         let _ = writeln!(out, "referrer:  {referrer}");
     }
-    let mut facts = vec![format!("group {}", touch.group.as_str())];
+    let mut facts = vec![format!(
+        "group {}",
+        touch.group(ringtrail::source::GROUP_TABLE).as_str()
+    )];
     for (key, value) in [
         ("utm_source", &touch.utm_source),
         ("utm_medium", &touch.utm_medium),

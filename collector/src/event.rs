@@ -78,8 +78,30 @@ impl EventType {
     }
 }
 
-/// Referrer groups the snippet assigns.
-pub const SOURCE_GROUPS: [&str; 6] = ["search", "social", "email", "paid", "referral", "direct"];
+/// The referrer group (`search`, `social`, `email`, `paid`, `referral`, `direct`) of an
+/// event's `source` object, classified here from its fields with the known medium and host
+/// patterns ([`ringtrail::source::GROUP_TABLE`]): the snippet does not send one, and one
+/// sent anyway is not trusted. The same rules the snippet's `referrer_group` conditions use.
+pub fn source_group(source: &Map<String, Value>) -> &'static str {
+    let field = |key: &str| {
+        source
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let touch = ringtrail::source::Touch {
+        utm_source: field("utm_source"),
+        utm_medium: field("utm_medium"),
+        utm_campaign: field("utm_campaign"),
+        utm_term: field("utm_term"),
+        utm_content: field("utm_content"),
+        click_id: field("click_id"),
+        referrer_host: field("referrer_host").to_ascii_lowercase(),
+        ..Default::default()
+    };
+    touch.group(ringtrail::source::GROUP_TABLE).as_str()
+}
 
 /// A batch that passed validation.
 #[derive(Debug, Clone, PartialEq)]
@@ -265,17 +287,7 @@ fn parse_source(f: &Fields<'_>) -> Result<(Option<String>, Option<String>), Batc
     ] {
         f.optional_str(key, MAX_URL_LEN)?;
     }
-    let group = match f.optional_str("group", 64)? {
-        None => None,
-        Some(group) if SOURCE_GROUPS.contains(&group) => Some(group.to_owned()),
-        Some(_) => {
-            return Err(f.error(
-                "group",
-                format!("expected one of {}", SOURCE_GROUPS.join(", ")),
-            ))
-        }
-    };
-    Ok((name, group))
+    Ok((name, Some(source_group(f.obj).to_owned())))
 }
 
 /// Largest `engaged_ms` accepted: 2^53 - 1 (a JS safe integer). No tighter bound: a refused
@@ -479,7 +491,7 @@ mod tests {
         json!({
             "id": ID, "type": "page_view", "ts": 1_700_000_000_000_i64,
             "visitor": "v1", "session": "s1", "url": "https://example.jp/a/b?x=1#top",
-            "referrer": "", "source": {"name": "google-ads", "group": "paid", "utm_source": "google"},
+            "referrer": "", "source": {"name": "google-ads", "group": "direct", "utm_source": "google", "click_id": "gclid"},
             "data": {"k": 1}
         })
     }
@@ -540,11 +552,6 @@ mod tests {
                 "source",
                 json!("google"),
                 "events[0].source: expected an object",
-            ),
-            (
-                "source",
-                json!({"group": "tv"}),
-                "events[0].source.group: expected one of",
             ),
             (
                 "source",
@@ -776,6 +783,39 @@ mod tests {
         assert!(error_of(body.clone()).starts_with("dropped: expected a non-negative integer"));
         body["dropped"] = json!("3");
         assert!(error_of(body).starts_with("dropped: expected"));
+    }
+
+    #[test]
+    fn the_collector_classifies_the_source_group() {
+        let table = [
+            (json!({}), "direct"),
+            (json!({"group": "paid", "landing": "/"}), "direct"),
+            (json!({"utm_source": "flyer"}), "referral"),
+            (json!({"referrer_host": "WWW.Google.co.jp"}), "search"),
+            (json!({"referrer_host": "l.facebook.com"}), "social"),
+            (json!({"referrer_host": "blog.example.org"}), "referral"),
+            (
+                json!({"utm_medium": "Email", "referrer_host": "t.co"}),
+                "email",
+            ),
+            (
+                json!({"click_id": "gclid", "utm_medium": "organic"}),
+                "paid",
+            ),
+            (
+                json!({"utm_medium": 5, "referrer_host": "bing.com"}),
+                "search",
+            ),
+        ];
+        for (source, want) in table {
+            let Value::Object(map) = &source else {
+                unreachable!()
+            };
+            assert_eq!(source_group(map), want, "{source}");
+        }
+        // In a batch: the sent group is replaced by the classified one.
+        let batch = parse_batch(&batch_with(event()), 0).expect("valid");
+        assert_eq!(batch.events[0].source_group.as_deref(), Some("paid"));
     }
 
     #[test]

@@ -197,6 +197,7 @@ fn bare_config(site: &str) -> Config {
         region: ringtrail::phone::Region::US,
         targets: Vec::new(),
         sources: Vec::new(),
+        referrer_groups: String::new(),
         default: None,
         pools: Vec::new(),
         attribution: Default::default(),

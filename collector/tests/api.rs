@@ -31,7 +31,7 @@ fn event(n: u32) -> Value {
         "id": id(n), "type": "page_view", "ts": T0 - 1000, "visitor": "v-1", "session": "s-1",
         "url": "https://demo.example/pricing?utm_source=google", "referrer": "https://www.google.com/",
         "title": "Pricing",
-        "source": {"name": "google-organic", "group": "search", "utm_source": "google", "landing": "/pricing"},
+        "source": {"name": "google-organic", "referrer_host": "www.google.com", "utm_source": "google", "landing": "/pricing"},
         "revisit": 0, "data": {}
     })
 }

@@ -97,7 +97,7 @@ impl Harness {
             "id": format!("01890a5d-ac96-774b-bcce-{n:012x}"), "type": "page_view", "ts": ts,
             "visitor": visitor, "session": format!("{visitor}-s1"), "url": url,
             "referrer": "https://www.google.com/", "title": "Page",
-            "source": {"name": "google-ads", "group": "paid", "utm_campaign": "spring",
+            "source": {"name": "google-ads", "utm_campaign": "spring",
                        "click_id": "gclid", "landing": "/lp"}
         });
         let (status, _) = self

@@ -86,12 +86,12 @@ impl Events {
 }
 
 fn paid() -> Value {
-    json!({"name": "google-ads", "group": "paid", "utm_source": "google", "click_id": "gclid",
+    json!({"name": "google-ads", "utm_source": "google", "click_id": "gclid",
            "landing": "/lp", "first_seen": T0})
 }
 
 fn search() -> Value {
-    json!({"name": null, "group": "search", "referrer_host": "www.google.com", "landing": "/",
+    json!({"name": null, "referrer_host": "www.google.com", "landing": "/",
            "first_seen": T0})
 }
 

@@ -220,6 +220,7 @@ impl Core {
             host,
             &config.sources,
             &config.attribution,
+            &config.referrer_groups,
             now,
         );
         store_set("touch", &touch.encode());

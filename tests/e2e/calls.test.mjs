@@ -208,7 +208,7 @@ test('a page whose data-config is the collector\'s /v1/config/demo gets the comp
   assert.ok(POOL.includes(number), number);
   assert.deepEqual(configRequests, ['GET /v1/config/demo']);
   const served = await (await fetch(`${collector.url}/v1/config/demo`)).json();
-  assert.match(served, /^rt1\x1fdemo\x1fJP\x1f/);
+  assert.match(served, /^rt2\x1fdemo\x1fJP\x1f/);
   assert.deepEqual(ownErrors(page), []);
 });
 

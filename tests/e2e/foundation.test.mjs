@@ -40,7 +40,7 @@ test('an untagged visit keeps the site numbers', async () => {
 test('a config compiled ahead (ringtrail compile) works inline with no collector at all', async () => {
   const json = readFileSync(join(ROOT, 'www/ringtrail/config.json'), 'utf8');
   const { compiled } = await (await fetch(`${collector.url}/v1/config`, { method: 'POST', body: json })).json();
-  assert.match(compiled, /^rt1\x1fdemo\x1f/);
+  assert.match(compiled, /^rt2\x1fdemo\x1f/);
   // As `ringtrail compile` prints it: a JSON string, printable, pasted into the attribute.
   const html = readFileSync(join(ROOT, 'www/index.html'), 'utf8')
     .replace('data-config="/ringtrail/config.json" data-collector="/"', `data-config='${JSON.stringify(compiled)}'`);

@@ -137,7 +137,7 @@ test('an organic search visit is attributed to its referrer group', async () => 
   const { ctx, page } = await open('/test/visits/app.html', { referer: 'https://www.google.com/' });
   const [pv] = await exactly(await visitorOf(page), 'page_view', 1);
   assert.equal(pv.source.name, 'organic-search');
-  assert.equal(pv.source.group, 'search');
+  assert.equal(pv.source.group, 'search'); // classified by the collector
   assert.equal(pv.source.referrer_host, 'www.google.com');
   await ctx.close();
 });
