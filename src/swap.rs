@@ -229,9 +229,9 @@ impl Split<'_> {
                             best = Some(at);
                         }
                     }
-                    best.unwrap_or(k2.clamp(r, m))
+                    best.unwrap_or(k2.max(r).min(m))
                 } else {
-                    k2.clamp(r, m)
+                    k2.max(r).min(m)
                 };
             }
             let (rs, re) = if r2 > r {
