@@ -907,9 +907,9 @@ const LABELS: [&str; 6] = [
 
 fn after_label(b: &[u8], i: usize) -> bool {
     let b = b.get(..i).unwrap_or_default();
-    let b = b.strip_suffix(b".").unwrap_or(b);
+    let b = crate::url::strip_suffix(b, b".").unwrap_or(b);
     LABELS.iter().any(|l| {
-        b.strip_suffix(l.as_bytes())
+        crate::url::strip_suffix(b, l.as_bytes())
             .is_some_and(|rest| !rest.last().is_some_and(|&x| x.is_ascii_alphanumeric()))
     })
 }
@@ -1014,7 +1014,13 @@ impl Shape {
 
     /// Whether a digit group ends after digit `k - 1` (or `k` is 0 or past the end).
     pub(crate) fn boundary(&self, k: usize) -> bool {
-        k == 0 || k >= self.digits.len() || self.digits[k - 1].1 != self.digits[k].0
+        match (
+            k.checked_sub(1).and_then(|p| self.digits.get(p)),
+            self.digits.get(k),
+        ) {
+            (Some(a), Some(b)) => a.1 != b.0,
+            _ => true,
+        }
     }
 
     /// How many digit groups there are.

@@ -105,6 +105,21 @@ pub(crate) fn split_at(s: &str, i: usize) -> (&str, &str) {
     s.split_at_checked(i.min(s.len())).unwrap_or((s, ""))
 }
 
+/// `b` without its prefix `p`, if it starts with it: `<[u8]>::strip_prefix` without the
+/// panicking `split_at` (and its message) that std's keeps at -Oz.
+#[inline(never)]
+pub(crate) fn strip_prefix<'a>(b: &'a [u8], p: &[u8]) -> Option<&'a [u8]> {
+    let (head, tail) = b.split_at_checked(p.len())?;
+    (head == p).then_some(tail)
+}
+
+/// `b` without its suffix `s`, if it ends with it (as [`strip_prefix`]).
+#[inline(never)]
+pub(crate) fn strip_suffix<'a>(b: &'a [u8], s: &[u8]) -> Option<&'a [u8]> {
+    let (head, tail) = b.split_at_checked(b.len().checked_sub(s.len())?)?;
+    (tail == s).then_some(head)
+}
+
 /// `s` split around the single-byte separator at byte `i`: (before, after).
 #[inline(never)]
 pub(crate) fn at(s: &str, i: usize) -> (&str, &str) {
@@ -440,6 +455,24 @@ mod tests {
         ];
         for (url, want) in cases {
             assert_eq!(host(url), want, "host({url:?})");
+        }
+    }
+
+    #[test]
+    fn strip_prefix_and_suffix_agree_with_std() {
+        let words: [&[u8]; 6] = [
+            b"",
+            b"*.",
+            b"*.x.com",
+            b"x",
+            b"tel.",
+            "\u{ff34}EL".as_bytes(),
+        ];
+        for b in words {
+            for a in words {
+                assert_eq!(strip_prefix(b, a), b.strip_prefix(a), "{b:?} {a:?}");
+                assert_eq!(strip_suffix(b, a), b.strip_suffix(a), "{b:?} {a:?}");
+            }
         }
     }
 
