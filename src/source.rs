@@ -277,13 +277,16 @@ impl Touch {
 const ENCODING_VERSION: &str = "2";
 
 /// `s` cut to at most [`MAX_FIELD`] bytes at a character boundary.
-fn bounded(mut s: String) -> String {
+fn bounded(s: String) -> String {
     let mut end = s.len().min(MAX_FIELD);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s.truncate(end);
-    s
+    // Not `truncate`: its boundary assertion (and message) stays in the snippet.
+    match s.get(..end) {
+        Some(cut) if end < s.len() => cut.into(),
+        _ => s,
+    }
 }
 
 /// `h` without a leading `www.` (any case), if it has one.
@@ -303,7 +306,7 @@ fn bare_host(h: &str) -> &[u8] {
         Some(i) if b.get(i) == Some(&b':') => b.get(..i).unwrap_or(b),
         _ => b,
     };
-    let b = b.strip_suffix(b".").unwrap_or(b);
+    let b = url::strip_suffix(b, b".").unwrap_or(b);
     strip_www(b).unwrap_or(b)
 }
 
@@ -516,7 +519,7 @@ fn host_pattern_bytes(p: &[u8], h: &[u8]) -> bool {
     let www_less = strip_www(h);
     let try_pattern =
         |p: &[u8]| pattern_bytes(p, h) || www_less.is_some_and(|h| pattern_bytes(p, h));
-    try_pattern(p) || p.strip_prefix(b"*.").is_some_and(try_pattern)
+    try_pattern(p) || url::strip_prefix(p, b"*.").is_some_and(try_pattern)
 }
 
 /// One call for the web layer: reads the current touch, resolves it against the stored one
