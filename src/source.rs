@@ -348,6 +348,9 @@ pub const GROUP_TABLE: &str = concat!(
     "cafe.naver.com,*.pinterest.*,*.reddit.com,*.threads.net,bsky.app,*.ameblo.jp,*.vk.com",
 );
 
+/// A pattern matcher over bytes: (pattern, value).
+type PatternFn = fn(&[u8], &[u8]) -> bool;
+
 /// The group of an arrival, from the referrer host (lowercased, as [`url::host`] gives it),
 /// `utm_medium` and whether an ad click id was present, with `table` (written like
 /// [`GROUP_TABLE`]). In order: a click id is `paid`; no referrer and no medium is `direct`;
@@ -366,7 +369,7 @@ pub fn referrer_group(host: &str, utm_medium: &str, has_click_id: bool, table: &
         .find_map(|entry| {
             let (head, patterns) = url::cut(entry, b'=');
             let (kind, group) = url::cut(head, b':');
-            let (matcher, value): (fn(&[u8], &[u8]) -> bool, _) = if kind == "host" {
+            let (matcher, value): (PatternFn, _) = if kind == "host" {
                 (host_pattern_bytes, host)
             } else {
                 (pattern_bytes, utm_medium)
