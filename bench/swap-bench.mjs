@@ -104,7 +104,10 @@ async function iteration(browser, collector, page) {
 
   // (a) start → ready.
   await tab.goto(`${collector.url}/bench/page.html?utm_source=campaign`);
-  await tab.waitForFunction(() => window.__bench.ready !== null, null, { timeout: 15000 });
+  await tab.waitForFunction(() => window.__bench.ready !== null, null, { timeout: 15000 }).catch((e) => {
+    // An old collector binary (another CARGO_TARGET_DIR) serves a config this snippet refuses.
+    throw new Error(`ringtrail:ready never came; page errors: ${errors.join(' | ') || 'none'}`, { cause: e });
+  });
   const a = await tab.evaluate(() => {
     const b = window.__bench;
     const res = (re) => performance.getEntriesByType('resource').find((e) => re.test(e.name));
