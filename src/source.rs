@@ -690,29 +690,21 @@ mod tests {
 
     #[test]
     fn referrer_group_direct_calls() {
-        assert_eq!(referrer_group("", "", false, GROUP_TABLE), Direct);
-        assert_eq!(referrer_group("", "", true, GROUP_TABLE), Paid);
-        assert_eq!(
-            referrer_group("www.google.co.jp", "", false, GROUP_TABLE),
-            Search
-        );
-        assert_eq!(
-            referrer_group("WWW.GOOGLE.COM", "", false, GROUP_TABLE),
-            Search
-        );
-        assert_eq!(
-            referrer_group("www.google.co.jp", "cpc", false, GROUP_TABLE),
-            Paid
-        );
-        assert_eq!(
-            referrer_group("l.facebook.com", "email", false, GROUP_TABLE),
-            Email
-        );
-        assert_eq!(
-            referrer_group("unknown.example", "", false, GROUP_TABLE),
-            Referral
-        );
-        assert_eq!(referrer_group("", "unknown", false, GROUP_TABLE), Referral);
+        // host, utm_medium, click id, group
+        let cases = [
+            ("", "", false, Direct),
+            ("", "", true, Paid),
+            ("www.google.co.jp", "", false, Search),
+            ("WWW.GOOGLE.COM", "", false, Search),
+            ("www.google.co.jp", "cpc", false, Paid),
+            ("l.facebook.com", "email", false, Email),
+            ("unknown.example", "", false, Referral),
+            ("", "unknown", false, Referral),
+        ];
+        for (host, medium, click, want) in cases {
+            let got = referrer_group(host, medium, click, GROUP_TABLE);
+            assert_eq!(got, want, "{host:?} {medium:?} {click}");
+        }
     }
 
     #[test]
