@@ -372,8 +372,10 @@ fn url_parts(u: &str) -> (&str, &str, &str) {
 /// Whether a navigation from `prev` (the URL of the last page view) to `next` is a new page view.
 ///
 /// - first load, bfcache restore and a shown prerender: yes; a prerender that is not shown: no;
-/// - `pushState` and `popstate`: when the path or query changes (and with `hash_routing`, the
-///   fragment); a push to the very same URL is a framework re-render, not a page view;
+/// - `pushState`: when the path or query changes (and with `hash_routing`, the fragment); a
+///   push to the very same URL is a framework re-render, not a page view;
+/// - `popstate` (back/forward): when the path or query changes. When only the fragment moved,
+///   the browser fires `hashchange` next, and that one counts it (a `hash` page view);
 /// - `replaceState`: only when the path changes (with `hash_routing`, the path or fragment):
 ///   filters and sorting written into the query are not page views;
 /// - `hashchange`: only with `hash_routing`, when the fragment changes.
@@ -392,7 +394,8 @@ pub fn is_new_page_view(
     match kind {
         Navigation::Load | Navigation::BfcacheRestore | Navigation::PrerenderShown => true,
         Navigation::Prerender => false,
-        Navigation::Push | Navigation::Pop => p_path != n_path || p_query != n_query || hash_moved,
+        Navigation::Push => p_path != n_path || p_query != n_query || hash_moved,
+        Navigation::Pop => p_path != n_path || p_query != n_query,
         Navigation::Replace => p_path != n_path || hash_moved,
         Navigation::HashChange => hash_moved,
     }
@@ -798,6 +801,7 @@ mod tests {
             (Some(u), "https://ex.com/a?x=1#/route", Replace, true, true),
             (Some(u), "https://ex.com/b", Pop, false, true),
             (Some(u), "https://ex.com/a?x=1", Pop, false, false),
+            (Some(u), "https://ex.com/a?x=1#/r2", Pop, true, false),
             (
                 Some(u),
                 "https://ex.com/a?x=1#/r2",
