@@ -5,6 +5,7 @@
 #   bash scripts/size-probe.sh 'ringtrail::json::parse(s).is_ok()'
 #   bash scripts/size-probe.sh 'ringtrail::phone::PhoneNumber::parse(s, ringtrail::phone::Region::JP).is_ok()'
 set -euo pipefail
+shopt -s inherit_errexit # a probe that does not compile fails the script, not "0 B"
 root=$(cd "$(dirname "$0")/.." && pwd)
 expr=${1:?usage: size-probe.sh RUST_EXPR}
 dir=${PROBE_DIR:-/tmp/ringtrail-size-probe}
