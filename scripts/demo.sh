@@ -8,6 +8,9 @@ bash scripts/build-snippet.sh
 cargo build --quiet -p ringtrail-collector
 addr=${RINGTRAIL_ADDR:-127.0.0.1:8787}
 db=${RINGTRAIL_DB:-data/ringtrail.db}
+# Where cargo put it (CARGO_TARGET_DIR when set: an old binary in ./target would serve a config
+# the new snippet refuses).
+bin=${CARGO_TARGET_DIR:-target}/debug/ringtrail
 cat <<MSG
 
   ringtrail demo
@@ -21,10 +24,10 @@ cat <<MSG
   Data (SQLite):         $db
   Config:                www/ringtrail/config.json  (also served at /v1/config/demo)
   A test call to the number you were shown (no telephony account needed):
-    ./target/debug/ringtrail call --collector http://$addr --site demo --to 03-5555-1001 \\
+    $bin call --collector http://$addr --site demo --to 03-5555-1001 \\
       --secret demo-webhook-secret
   Ctrl-C stops it.
 
 MSG
-exec ./target/debug/ringtrail serve --addr "$addr" --db "$db" --www www --mount /pkg=pkg \
+exec "$bin" serve --addr "$addr" --db "$db" --www www --mount /pkg=pkg \
   --config www/ringtrail/config.json --webhook-secret demo=demo-webhook-secret
