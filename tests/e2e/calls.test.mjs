@@ -12,10 +12,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startCollector, launch, newPage, storedEvents, eventually } from './harness.mjs';
+import { BIN, ROOT, startCollector, launch, newPage, storedEvents, eventually } from './harness.mjs';
 import { paintedFrames, describe } from './dni-helpers.mjs';
 
-const BIN = process.env.RINGTRAIL_BIN || join(ROOT, 'target/debug/ringtrail');
 const CONFIG = join(ROOT, 'www/ringtrail/config.json');
 // `ringtrail serve` refuses secrets shorter than 8 characters.
 const SECRET = 's3cret-demo-e2e';

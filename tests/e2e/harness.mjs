@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 // The collector binary: RINGTRAIL_BIN, else cargo's debug build (in CARGO_TARGET_DIR when set).
-const BIN = process.env.RINGTRAIL_BIN ||
+export const BIN = process.env.RINGTRAIL_BIN ||
   join(resolve(ROOT, process.env.CARGO_TARGET_DIR || 'target'), 'debug/ringtrail');
 
 export const CHROMIUM_ARGS = [
