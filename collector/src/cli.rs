@@ -69,6 +69,15 @@ pub struct ServeArgs {
     /// repeatable). Also read from RINGTRAIL_WEBHOOK_SECRET (comma-separated entries).
     #[arg(long = "webhook-secret", value_name = "SITE=SECRET")]
     pub webhook_secrets: Vec<String>,
+    /// Token the reports (`GET /`, `/leads.csv`) and `GET /v1/events|leads|visits` ask for
+    /// (Bearer, or Basic with the token as password; 16 characters or more). Also read from
+    /// RINGTRAIL_REPORTS_TOKEN. Required on a non-loopback `--addr`, unless `--open-reports`.
+    #[arg(long = "reports-token", value_name = "TOKEN")]
+    pub reports_token: Option<String>,
+    /// Serve the reports without a token on any address: for a proxy in front that asks for
+    /// its own login.
+    #[arg(long)]
+    pub open_reports: bool,
 }
 
 impl ServeArgs {
@@ -87,6 +96,11 @@ impl ServeArgs {
             }),
             max_concurrent_requests: self.max_concurrent_requests,
             webhook_secrets: crate::calls::WebhookSecrets::default(),
+            reports_token: self
+                .reports_token
+                .clone()
+                .or_else(|| std::env::var(crate::access::TOKEN_ENV).ok())
+                .filter(|t| !t.is_empty()),
         }
     }
 }
@@ -112,7 +126,16 @@ async fn run_serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    for mount in &args.options().mounts {
+    let mut options = args.options();
+    if let Err(err) = crate::access::check_exposure(
+        args.addr,
+        options.reports_token.as_deref(),
+        args.open_reports,
+    ) {
+        eprintln!("error: {err}");
+        return ExitCode::from(2);
+    }
+    for mount in &options.mounts {
         if !mount.dir().is_dir() {
             eprintln!(
                 "warning: static directory {} does not exist",
@@ -156,8 +179,8 @@ async fn run_serve(args: ServeArgs) -> ExitCode {
     };
     let addr = listener.local_addr().unwrap_or(args.addr);
     let site_list: Vec<&str> = sites.ids().collect();
-    let mut options = args.options();
     options.webhook_secrets = webhook_secrets;
+    let reports_locked = options.reports_token.is_some();
     let calls_open = !options.webhook_secrets.is_empty();
     let state = AppState::new(Db::new(store), sites.clone(), options);
     println!("listening on http://{addr}");
@@ -166,6 +189,9 @@ async fn run_serve(args: ServeArgs) -> ExitCode {
         println!("sites: any (no --config given)");
     } else {
         println!("sites: {}", site_list.join(", "));
+    }
+    if reports_locked {
+        println!("reports: ask for the reports token");
     }
     if !calls_open {
         println!("calls: no --webhook-secret given; POST /v1/calls answers 401");

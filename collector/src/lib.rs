@@ -4,6 +4,7 @@
 //! [`app`] builds the whole HTTP service from an [`AppState`]; the `ringtrail` binary
 //! ([`cli`]) wires it to a socket, and tests drive it with `tower::ServiceExt::oneshot`.
 
+pub mod access;
 pub mod api;
 pub mod calls;
 pub mod check;
@@ -54,6 +55,8 @@ pub struct Options {
     pub max_concurrent_requests: usize,
     /// Secrets the call webhook must present, by site.
     pub webhook_secrets: calls::WebhookSecrets,
+    /// Token the reports and the read API ask for ([`access`]); `None`: they are open.
+    pub reports_token: Option<String>,
 }
 
 impl Default for Options {
@@ -67,6 +70,7 @@ impl Default for Options {
             }),
             max_concurrent_requests: 256,
             webhook_secrets: calls::WebhookSecrets::default(),
+            reports_token: None,
         }
     }
 }
@@ -114,9 +118,17 @@ pub fn app(state: AppState) -> Router {
         state.clone(),
         limit::rate_limit,
     ));
+    // What shows stored leads asks for the reports token (when there is one).
+    let reads =
+        report::routes()
+            .merge(api::read_routes())
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                access::require_reports_token,
+            ));
     Router::new()
         .merge(api)
-        .merge(report::routes())
+        .merge(reads)
         .route("/healthz", get(|| async { "ok" }))
         .fallback(static_files::fallback)
         .layer(cors(&state.options.allow_origins))

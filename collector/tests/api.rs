@@ -498,3 +498,60 @@ async fn rate_limited_clients_get_429_with_retry_after() {
     }
     assert_eq!(statuses, [202, 202, 429]);
 }
+
+#[tokio::test]
+async fn a_reports_token_locks_what_shows_leads_and_nothing_the_snippet_calls() {
+    let token = "a-reports-token-0123";
+    let options = Options {
+        reports_token: Some(token.into()),
+        ..Options::default()
+    };
+    let (app, _db) = setup_with(Sites::open(), options);
+    let basic = |user_password: &str| {
+        use base64::Engine as _;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(user_password)
+        )
+    };
+    let get = |path: &str, auth: Option<String>| {
+        let mut req = Request::get(path);
+        if let Some(auth) = auth {
+            req = req.header(header::AUTHORIZATION, auth);
+        }
+        req.body(Body::empty()).expect("request")
+    };
+
+    // The snippet's calls need no token.
+    let (status, _) = post(&app, &batch(vec![event(1)])).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    for path in [
+        "/",
+        "/leads.csv?site=demo-jp",
+        "/v1/events",
+        "/v1/leads?site=demo-jp",
+        "/v1/visits?site=demo-jp",
+    ] {
+        let (status, headers, body) = send(&app, get(path, None)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(body.contains("reports token"), "{path}: {body}");
+        assert!(
+            headers
+                .get_all(header::WWW_AUTHENTICATE)
+                .iter()
+                .any(|v| v.to_str().unwrap_or("").starts_with("Basic realm=")),
+            "{path}: a browser is asked for the token"
+        );
+        let (status, _, _) = send(&app, get(path, Some("Bearer wrong-token".into()))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        let (status, _, _) = send(&app, get(path, Some(format!("Bearer {token}")))).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let (status, _, _) = send(&app, get(path, Some(basic(&format!("anna:{token}"))))).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let (status, _, _) = send(&app, get(path, Some(basic("anna:guess")))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let (_, _, body) = send(&app, get("/v1/events", Some(format!("Bearer {token}")))).await;
+    assert!(body.contains(&id(1)), "{body}");
+}

@@ -144,6 +144,25 @@ fn serve_refuses_a_bad_origin() {
 }
 
 #[test]
+fn serve_refuses_to_show_leads_to_the_network_without_a_reports_token() {
+    let serve = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ringtrail"))
+            .arg("serve")
+            .args(args)
+            .env_remove("RINGTRAIL_REPORTS_TOKEN")
+            .output()
+            .expect("run")
+    };
+    let output = serve(&["--addr", "0.0.0.0:0"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--reports-token"), "{stderr}");
+    let output = serve(&["--addr", "127.0.0.1:0", "--reports-token", "short"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 16"));
+}
+
+#[test]
 fn compile_prints_the_compiled_config_or_every_error() {
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/pools.json");
     let output = Command::new(env!("CARGO_BIN_EXE_ringtrail"))

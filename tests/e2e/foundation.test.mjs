@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite, newPage, eventually, ROOT } from './harness.mjs';
+import { suite, newPage, eventually, startCollector, ROOT } from './harness.mjs';
 
 const { collector, browser } = await suite();
 
@@ -98,4 +98,38 @@ test('the collector answers bad JSON with 400 and a reason', async () => {
   assert.equal(r.status, 400);
   const body = await r.json();
   assert.match(body.error, /JSON/i);
+});
+
+test('with a reports token the snippet works as before and the marketer signs in to the report', async () => {
+  const token = 'e2e-reports-token-0123';
+  const locked = await startCollector(['--config', join(ROOT, 'www/ringtrail/config.json'), '--reports-token', token]);
+  try {
+    const visitor = await browser.newContext();
+    const page = await newPage(visitor);
+    await page.goto(`${locked.url}/index.html?utm_source=campaign&utm_medium=cpc`);
+    await page.waitReady();
+    assert.equal(await page.textContent('#main-phone'), '03-5555-0101');
+    assert.deepEqual(page.errors, []);
+    await visitor.close();
+
+    const denied = await fetch(`${locked.url}/`);
+    assert.equal(denied.status, 401);
+    assert.match(denied.headers.get('www-authenticate'), /Basic realm="ringtrail reports"/);
+    assert.doesNotMatch(await denied.text(), /spring-campaign/);
+    // A browser without the token cannot get past the challenge.
+    const stranger = await browser.newContext();
+    await assert.rejects((await stranger.newPage()).goto(`${locked.url}/`), /AUTH/);
+    await stranger.close();
+
+    // Chromium answers the Basic challenge with the credentials a user would type.
+    const marketer = await browser.newContext({ httpCredentials: { username: 'marketing', password: token } });
+    const reportPage = await marketer.newPage();
+    await eventually(async () => {
+      const r = await reportPage.goto(`${locked.url}/`);
+      return r.status() === 200 && (await reportPage.content()).includes('spring-campaign');
+    });
+    await marketer.close();
+  } finally {
+    await locked.stop();
+  }
 });
