@@ -257,7 +257,7 @@ impl FieldKind {
 /// case; pass `""` for a missing one). Secrets and card fields are recognized first and err on
 /// the side of not reading; `autocomplete` is trusted next, then `type`, then names.
 ///
-/// The rules are data ([`FIELD_RULES`]), read in order: compact data instead of code.
+/// The rules are data (`FIELD_RULES` in this module), read in order: compact data instead of code.
 pub fn classify_field(input_type: &str, name: &str, id: &str, autocomplete: &str) -> FieldKind {
     let ty = input_type.trim_ascii().as_bytes();
     let ac = autocomplete.as_bytes();
