@@ -51,6 +51,8 @@ step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-wasm cargo clippy -p ringtrail --lib --tests --target wasm32-unknown-unknown --features web -- -D warnings
 step clippy-snippet cargo clippy -p ringtrail --lib --target wasm32-unknown-unknown --features snippet -- -D warnings
 step unit cargo test --workspace
+# Docs build without warnings (broken or private intra-doc links).
+step doc env RUSTDOCFLAGS='-D warnings' cargo doc --no-deps --workspace
 step build bash -c 'bash scripts/build-snippet.sh && cargo build -p ringtrail-collector'
 step wasm-tests wasm-pack test --headless --chrome --mode no-install -- --features web
 # Spec files run two at a time: each starts its own collector and browser.
