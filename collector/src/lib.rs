@@ -118,14 +118,18 @@ pub fn app(state: AppState) -> Router {
         state.clone(),
         limit::rate_limit,
     ));
-    // What shows stored leads asks for the reports token (when there is one).
-    let reads =
-        report::routes()
-            .merge(api::read_routes())
-            .route_layer(middleware::from_fn_with_state(
-                state.clone(),
-                access::require_reports_token,
-            ));
+    // What shows stored leads asks for the reports token (when there is one), within the rate
+    // limit (guesses at the token count against it).
+    let reads = report::routes()
+        .merge(api::read_routes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::require_reports_token,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit::rate_limit,
+        ));
     Router::new()
         .merge(api)
         .merge(reads)

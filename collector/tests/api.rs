@@ -555,3 +555,28 @@ async fn a_reports_token_locks_what_shows_leads_and_nothing_the_snippet_calls() 
     let (_, _, body) = send(&app, get("/v1/events", Some(format!("Bearer {token}")))).await;
     assert!(body.contains(&id(1)), "{body}");
 }
+
+#[tokio::test]
+async fn guesses_at_the_reports_token_count_against_the_rate_limit() {
+    use axum::extract::ConnectInfo;
+    let options = Options {
+        reports_token: Some("a-reports-token-0123".into()),
+        rate_limit: Some(ringtrail_collector::RateLimit {
+            per_second: 1.0,
+            burst: 2.0,
+        }),
+        ..Options::default()
+    };
+    let (app, _) = setup_with(Sites::open(), options);
+    let peer: std::net::SocketAddr = "192.0.2.8:5555".parse().expect("addr");
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let mut req = Request::get("/v1/events")
+            .header(header::AUTHORIZATION, format!("Bearer guess-{n}"))
+            .body(Body::empty())
+            .expect("request");
+        req.extensions_mut().insert(ConnectInfo(peer));
+        statuses.push(send(&app, req).await.0.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429]);
+}
