@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::AppError;
+use crate::store::RawEvent;
 
 /// Longest provider call id.
 const MAX_CALL_ID_LEN: usize = 256;
@@ -360,8 +361,8 @@ pub struct PageSeen {
 pub struct Journey {
     /// Pages in order, at most [`MAX_PAGES`] (the latest ones).
     pub pages: Vec<PageSeen>,
-    /// The `source` object of the latest page view that had one, with its `group` classified
-    /// ([`crate::event::source_group`]).
+    /// The `source` object of the latest page view that had one, with the `group` classified
+    /// at ingest ([`RawEvent::event`]).
     pub source: Option<Value>,
     /// The landing page: the source's `landing` when given, else the first page's URL.
     pub landing_page: Option<String>,
@@ -369,12 +370,12 @@ pub struct Journey {
     pub pages_viewed: usize,
 }
 
-/// Builds the journey from stored page views (raw JSON, any order) of one session, keeping
-/// those up to `until` (the call's start plus a minute of clock skew).
-pub fn journey(raw_page_views: &[String], until: i64) -> Journey {
-    let mut views: Vec<Value> = raw_page_views
+/// Builds the journey from stored page views (any order) of one session, keeping those up to
+/// `until` (the call's start plus a minute of clock skew).
+pub fn journey(page_views: &[RawEvent], until: i64) -> Journey {
+    let mut views: Vec<Value> = page_views
         .iter()
-        .filter_map(|raw| serde_json::from_str::<Value>(raw).ok())
+        .filter_map(RawEvent::event)
         .filter(|v| {
             v.get("ts")
                 .and_then(Value::as_i64)
@@ -382,15 +383,10 @@ pub fn journey(raw_page_views: &[String], until: i64) -> Journey {
         })
         .collect();
     views.sort_by_key(|v| v.get("ts").and_then(Value::as_i64).unwrap_or(0));
-    let source = views.iter().rev().find_map(|v| match v.get("source") {
-        Some(Value::Object(s)) => {
-            let mut s = s.clone();
-            let group = crate::event::source_group(&s).into();
-            s.insert("group".into(), Value::String(group));
-            Some(Value::Object(s))
-        }
-        _ => None,
-    });
+    let source = views
+        .iter()
+        .rev()
+        .find_map(|v| v.get("source").filter(|s| s.is_object()).cloned());
     let landing_page = source
         .as_ref()
         .and_then(|s| s.get("landing"))
@@ -591,16 +587,24 @@ mod tests {
 
     #[test]
     fn the_journey_comes_from_page_views_before_the_call() {
+        let stored = |raw: String, source_group: Option<&str>| RawEvent {
+            site: "demo".into(),
+            received_at: NOW,
+            raw,
+            source_group: source_group.map(str::to_owned),
+        };
         let view = |ts: i64, url: &str, source: Value| {
-            json!({"type": "page_view", "ts": ts, "url": url, "title": "T", "source": source})
-                .to_string()
+            let group = source.is_object().then_some("paid");
+            let raw =
+                json!({"type": "page_view", "ts": ts, "url": url, "title": "T", "source": source});
+            stored(raw.to_string(), group)
         };
         let src = json!({"name": "google-ads", "click_id": "gclid", "landing": "/lp"});
         let raw = vec![
             view(NOW - 10_000, "https://demo.example/pricing", src.clone()),
             view(NOW - 20_000, "https://demo.example/lp?gclid=1", src.clone()),
             view(NOW + 600_000, "https://demo.example/after", src.clone()),
-            "not json".to_owned(),
+            stored("not json".to_owned(), None),
         ];
         let j = journey(&raw, NOW + 60_000);
         assert_eq!(j.pages_viewed, 2);

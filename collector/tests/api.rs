@@ -77,6 +77,13 @@ async fn ingest_stores_events() {
     assert_eq!(row.path, "/pricing");
     assert_eq!(row.received_at, T0);
     assert_eq!(row.source_group.as_deref(), Some("search"));
+    // Read back, the source carries the group classified at ingest.
+    let req = Request::get("/v1/events")
+        .body(Body::empty())
+        .expect("request");
+    let (_, _, text) = send(&app, req).await;
+    let listed: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(listed["events"][0]["source"]["group"], "search");
 }
 
 #[tokio::test]

@@ -132,12 +132,11 @@ async fn attribute(
                         visitor: Some(lease.visitor.clone()),
                         session: Some(lease.session.clone()),
                     };
-                    let raws = state
+                    let views = state
                         .db
                         .run(move |store| store.list_events(&filter, 0, JOURNEY_EVENTS))
                         .await?;
-                    let raws: Vec<String> = raws.into_iter().map(|r| r.raw).collect();
-                    let j = journey(&raws, call.started_at.saturating_add(JOURNEY_SKEW_MS));
+                    let j = journey(&views, call.started_at.saturating_add(JOURNEY_SKEW_MS));
                     source = j.source.unwrap_or_else(|| match &lease.source {
                         Some(name) => json!({ "name": name }),
                         None => Value::Null,

@@ -104,14 +104,10 @@ pub async fn list(
     let events: Vec<Value> = rows
         .into_iter()
         .map(|row| {
-            let mut event = serde_json::from_str(&row.raw).unwrap_or(Value::Null);
+            let mut event = row.event().unwrap_or(Value::Null);
             if let Value::Object(fields) = &mut event {
                 fields.insert("site".into(), Value::String(row.site));
                 fields.insert("received_at".into(), Value::from(row.received_at));
-                if let Some(Value::Object(source)) = fields.get_mut("source") {
-                    let group = crate::event::source_group(source);
-                    source.insert("group".into(), Value::String(group.into()));
-                }
             }
             event
         })

@@ -144,6 +144,22 @@ pub struct RawEvent {
     pub received_at: i64,
     /// The event JSON as received.
     pub raw: String,
+    /// The referrer group the collector classified at ingest (`None`: no `source`).
+    pub source_group: Option<String>,
+}
+
+impl RawEvent {
+    /// The event JSON as received, its `source` with the `group` classified at ingest (the one
+    /// the reports count); `None` when the stored text is not JSON.
+    pub fn event(&self) -> Option<serde_json::Value> {
+        let mut event: serde_json::Value = serde_json::from_str(&self.raw).ok()?;
+        if let (Some(serde_json::Value::Object(source)), Some(group)) =
+            (event.get_mut("source"), &self.source_group)
+        {
+            source.insert("group".into(), group.as_str().into());
+        }
+        Some(event)
+    }
 }
 
 /// A count keyed by one or two labels (the second may be empty).

@@ -313,7 +313,7 @@ impl EventStore for SqliteStore {
         let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(concat!(
-                "SELECT site, received_at, raw FROM events",
+                "SELECT site, received_at, raw, source_group FROM events",
                 event_filter_sql!(),
                 "ORDER BY rowid LIMIT ?5 OFFSET ?6"
             ))
@@ -335,6 +335,7 @@ impl EventStore for SqliteStore {
                         site: row.get(0)?,
                         received_at: row.get(1)?,
                         raw: row.get(2)?,
+                        source_group: row.get(3)?,
                     })
                 },
             )
